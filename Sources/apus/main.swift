@@ -1,0 +1,3 @@
+import ApusCLI
+
+ApusCommand.main()

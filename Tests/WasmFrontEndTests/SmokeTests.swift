@@ -1,0 +1,6 @@
+import Testing
+@testable import WasmFrontEnd
+
+@Test func numericSignatures() {
+    #expect(NumericOperation.i32Add.signature.result == .i32)
+}
