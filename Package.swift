@@ -9,28 +9,49 @@ let package = Package(
     products: [
         .executable(name: "apus", targets: ["apus"]),
         .library(name: "WasmFrontEnd", targets: ["WasmFrontEnd"]),
+        .library(name: "WasmCompiler", targets: ["WasmCompiler"]),
+        .library(name: "WasmRuntime", targets: ["WasmRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
     ],
     targets: [
-        // WebAssembly front end: binary decoding and validation (Embedded-compatible).
+        // Shared libraries (Embedded-compatible) ------------------------------------------
+        // WebAssembly front end: binary decoding and validation.
         .target(name: "WasmFrontEnd"),
         // Compiler: the VM ABI shared with the runtime, the baseline tier, one backend per ISA.
         .target(name: "WasmCompiler", dependencies: ["WasmFrontEnd"]),
+        // Runtime: engine, modules, stores, instances, linking, traps; the Platform protocol.
+        .target(name: "WasmRuntime", dependencies: ["WasmFrontEnd", "WasmCompiler"]),
 
-        // Host tool commands (host only).
+        // Hosted (Linux) platform -------------------------------------------------------
+        // C glue for what Swift cannot express: CPUID, signal context access, thread-locals.
+        .target(name: "CHostedPlatform"),
+        .target(name: "HostedPlatform", dependencies: ["WasmRuntime", "CHostedPlatform"]),
+
+        // Host tool ------------------------------------------------------------------------
         .target(
             name: "ApusCLI",
             dependencies: [
-                "WasmFrontEnd",
+                "WasmFrontEnd", "WasmCompiler", "WasmRuntime", "HostedPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
+                .product(name: "WasmKit", package: "WasmKit"),
             ]
         ),
         .executableTarget(name: "apus", dependencies: ["ApusCLI"]),
 
-        .testTarget(name: "WasmFrontEndTests", dependencies: ["WasmFrontEnd"]),
+        // Tests ----------------------------------------------------------------------------
+        .testTarget(
+            name: "WasmFrontEndTests",
+            dependencies: ["WasmFrontEnd", .product(name: "WAT", package: "WasmKit")]
+        ),
+        .testTarget(name: "WasmCompilerTests", dependencies: ["WasmCompiler", "HostedPlatform"]),
+        .testTarget(
+            name: "WasmRuntimeTests",
+            dependencies: ["WasmRuntime", "HostedPlatform", .product(name: "WAT", package: "WasmKit")]
+        ),
+        .testTarget(name: "ApusCLITests", dependencies: ["ApusCLI"]),
     ]
 )

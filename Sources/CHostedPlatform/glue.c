@@ -1,0 +1,2 @@
+#include "CHostedPlatform.h"
+int apus_hosted_placeholder(void) { return 0; }

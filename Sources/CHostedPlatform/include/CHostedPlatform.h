@@ -1,0 +1,3 @@
+#pragma once
+// C glue for the hosted platform (placeholder).
+int apus_hosted_placeholder(void);

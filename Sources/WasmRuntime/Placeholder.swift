@@ -1,0 +1,2 @@
+/// Placeholder: the runtime lands here (Engine, Module, Store, Instance, Platform).
+enum WasmRuntimePlaceholder {}

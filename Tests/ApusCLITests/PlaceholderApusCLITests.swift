@@ -1,0 +1,2 @@
+import Testing
+@Test func placeholderApusCLITests() { #expect(Bool(true)) }
