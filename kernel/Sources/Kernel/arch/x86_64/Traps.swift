@@ -1,0 +1,92 @@
+/// Interrupt vectors the kernel assigns.
+enum InterruptVector {
+  static let timer = 32
+  static let spurious = 255
+}
+
+/// Names of the architectural exceptions (vectors 0...31).
+func exceptionName(_ vector: UInt64) -> StaticString {
+  switch vector {
+  case 0: return "divide error (#DE)"
+  case 1: return "debug (#DB)"
+  case 2: return "non-maskable interrupt (NMI)"
+  case 3: return "breakpoint (#BP)"
+  case 4: return "overflow (#OF)"
+  case 5: return "bound range exceeded (#BR)"
+  case 6: return "invalid opcode (#UD)"
+  case 7: return "device not available (#NM)"
+  case 8: return "double fault (#DF)"
+  case 10: return "invalid TSS (#TS)"
+  case 11: return "segment not present (#NP)"
+  case 12: return "stack-segment fault (#SS)"
+  case 13: return "general protection fault (#GP)"
+  case 14: return "page fault (#PF)"
+  case 16: return "x87 floating-point error (#MF)"
+  case 17: return "alignment check (#AC)"
+  case 18: return "machine check (#MC)"
+  case 19: return "SIMD floating-point error (#XM)"
+  case 20: return "virtualization exception (#VE)"
+  case 21: return "control protection (#CP)"
+  default: return "reserved exception"
+  }
+}
+
+/// A hook for tests that provoke a page fault on purpose: when armed for an address, a fault
+/// there calls `handler` (which must repair the mapping) and the instruction is retried.
+enum PageFaultProbe {
+  nonisolated(unsafe) static var armedAddress: UInt64 = 0
+  nonisolated(unsafe) static var handler: (@convention(c) (UInt64, UInt64) -> Void)? = nil
+  nonisolated(unsafe) static var faults = 0
+}
+
+/// Counts of interrupts taken, per kind.
+enum InterruptStatistics {
+  nonisolated(unsafe) static var breakpoints = 0
+}
+
+/// Called by trap_common (traps.S) for every vector, on an IST stack, interrupts off.
+@_cdecl("kernel_trap")
+func kernelTrap(_ frame: UnsafeMutablePointer<trap_frame>) {
+  let vector = frame.pointee.vector
+  switch vector {
+  case 3:
+    InterruptStatistics.breakpoints += 1
+    Log.info("breakpoint at \(hex: frame.pointee.rip &- 1)")
+  case 14:
+    handlePageFault(frame)
+  case 0..<32:
+    panic("\(exceptionName(vector)) error code \(hex: frame.pointee.error_code)", frame: frame)
+  case UInt64(InterruptVector.timer):
+    LocalAPIC.handleTimerInterrupt()
+  case UInt64(InterruptVector.spurious):
+    break
+  default:
+    Log.warning("unexpected interrupt vector \(vector)")
+    LocalAPIC.endOfInterrupt()
+  }
+}
+
+private func handlePageFault(_ frame: UnsafeMutablePointer<trap_frame>) {
+  let address = read_cr2()
+  let error = frame.pointee.error_code
+  if address == PageFaultProbe.armedAddress, address != 0, let handler = PageFaultProbe.handler {
+    PageFaultProbe.faults += 1
+    PageFaultProbe.armedAddress = 0
+    handler(address, error)
+    return
+  }
+  let access: StaticString = error & 0x10 != 0 ? "execute" : (error & 2 != 0 ? "write" : "read")
+  let cause: StaticString = error & 1 != 0 ? "protection violation" : "page not present"
+  let mode: StaticString = error & 4 != 0 ? "user" : "kernel"
+  if KernelStacks.isGuardPage(address) {
+    panic("kernel stack overflow: \(access) of \(hex: address) in the stack guard page", frame: frame)
+  }
+  panic("page fault: \(mode) \(access) of \(hex: address), \(cause) (error \(hex: error))", frame: frame)
+}
+
+/// Guard pages below kernel stacks, left unmapped so an overflow faults.
+enum KernelStacks {
+  static func isGuardPage(_ address: UInt64) -> Bool {
+    address >= linker_stack_guard() && address < linker_boot_stack_bottom()
+  }
+}
