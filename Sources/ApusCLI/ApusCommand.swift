@@ -1,10 +1,14 @@
 import ArgumentParser
 
+/// The `apus` host tool.
 public struct ApusCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "apus",
         abstract: "Apus: a WebAssembly microkernel OS — host tool.",
-        subcommands: []
+        subcommands: [
+            ValidateCommand.self, InspectCommand.self, WastCommand.self, InvokeCommand.self,
+            BenchCommand.self, ExtractModulesCommand.self,
+        ]
     )
     public init() {}
 }

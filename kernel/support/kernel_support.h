@@ -5,6 +5,7 @@
 #pragma once
 #include <stdint.h>
 #include <stddef.h>
+#include "kernel_layout.h"
 
 // ---- Port I/O -------------------------------------------------------------------------------
 static inline void outb(uint16_t port, uint8_t value) {
@@ -82,12 +83,93 @@ static inline uint32_t atomic_increment_u32(volatile uint32_t *word) {
 }
 static inline uint32_t atomic_load_u32(volatile uint32_t *word) { return __atomic_load_n(word, __ATOMIC_SEQ_CST); }
 
-/// Per-CPU data is reached through GS; its first field is the CPU number (see PerCPU.swift).
+// ---- Per-CPU block ----------------------------------------------------------------------------
+/// The block GS points at in kernel mode (the user's GS base is swapped in by SWAPGS on the way
+/// out). The assembly entry paths (traps.S, user.S) use the fixed offsets below.
+typedef struct cpu_local {
+  uint32_t number;              // 0: CPU number (0 = boot CPU)
+  uint32_t apic_id;             // 4
+  struct cpu_local *self;       // 8: the block's own address (GS-relative reads → pointer)
+  uint64_t kernel_stack_top;    // 16: stack for entries from user mode (the running task's)
+  uint64_t user_rsp;            // 24: user stack pointer, saved at SYSCALL entry
+  uint64_t tss;                 // 32: this CPU's TSS (RSP0 follows kernel_stack_top)
+  uint64_t current_task;        // 40: the running task (Swift object bits; 0 = idle context)
+  uint64_t kernel_fault_depth;  // 48: kernel-mode page faults being handled (nesting check)
+  uint64_t reserved[9];
+} cpu_local;
+
 static inline uint32_t current_cpu_number(void) {
   uint32_t v;
   __asm__ volatile("movl %%gs:0, %0" : "=r"(v));
   return v;
 }
+static inline cpu_local *current_cpu_local(void) {
+  cpu_local *v;
+  __asm__ volatile("movq %%gs:8, %0" : "=r"(v));
+  return v;
+}
+
+// ---- FPU/SSE state and user-memory access ---------------------------------------------------
+static inline void fpu_fxsave(void *area) { __asm__ volatile("fxsaveq (%0)" : : "r"(area) : "memory"); }
+static inline void fpu_fxrstor(const void *area) { __asm__ volatile("fxrstorq (%0)" : : "r"(area) : "memory"); }
+static inline void fpu_xsave(void *area, uint64_t mask) {
+  __asm__ volatile("xsaveq (%0)" : : "r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+}
+static inline void fpu_xrstor(const void *area, uint64_t mask) {
+  __asm__ volatile("xrstorq (%0)" : : "r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+}
+static inline void fpu_init(void) { __asm__ volatile("fninit" ::: "memory"); }
+static inline void write_xcr0(uint64_t value) {
+  __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
+
+/// Set by the kernel when SMAP is on; the user-copy routines (user.S) only then use STAC/CLAC.
+extern uint8_t smap_enabled;
+static inline void set_smap_enabled(uint8_t on) { smap_enabled = on; }
+/// Allows supervisor access to user pages (SMAP) until `user_access_end`.
+static inline void user_access_begin(void) { if (smap_enabled) __asm__ volatile("stac" ::: "memory", "cc"); }
+static inline void user_access_end(void) { if (smap_enabled) __asm__ volatile("clac" ::: "memory", "cc"); }
+
+/// Copies `n` bytes between kernel and user memory (either direction; the caller validated that
+/// the user range lies in the user half). Returns the number of bytes NOT copied: non-zero when
+/// a user page is missing (the page-fault handler resumes at the routine's fix-up).
+uint64_t user_copy(void *destination, const void *source, uint64_t n);
+/// The instruction range of `user_copy` that may fault on a user address, and its fix-up.
+extern char user_copy_fault_start[], user_copy_fault_end[], user_copy_fixup[];
+static inline uint64_t user_copy_fault_start_address(void) { return (uint64_t)user_copy_fault_start; }
+static inline uint64_t user_copy_fault_end_address(void) { return (uint64_t)user_copy_fault_end; }
+static inline uint64_t user_copy_fixup_address(void) { return (uint64_t)user_copy_fixup; }
+
+// ---- Tasks (user.S) -------------------------------------------------------------------------
+/// Saves the callee-saved registers and the stack pointer in *save_rsp, switches to new_rsp and
+/// pops the registers saved there; "returns" in the other task.
+void context_switch(uint64_t *save_rsp, uint64_t new_rsp);
+/// Where a new task's first context switch returns to: calls kernel_task_entry, then leaves for
+/// user mode through the trap frame at the top of the task's kernel stack.
+extern char task_start[];
+static inline uint64_t task_start_address(void) { return (uint64_t)task_start; }
+/// Runs user code as a call from kernel mode (user.S); returns what user_call_resume passes.
+uint64_t user_call_enter(uint64_t *saved_rsp, const void *user_frame, uint64_t *entry_top);
+void user_call_resume(uint64_t saved_rsp, uint64_t result) __attribute__((noreturn));
+/// SYSCALL entry point (LSTAR).
+extern char syscall_entry[];
+static inline uint64_t syscall_entry_address(void) { return (uint64_t)syscall_entry; }
+
+/// Flat user programs assembled into the kernel for tests (user_programs.S): a table of
+/// `user_program_count` entries.
+typedef struct {
+  const char *name;
+  const uint8_t *start;
+  uint64_t size;
+} user_program;
+extern const user_program user_programs[];
+extern const uint64_t user_program_count;
+static inline const user_program *user_program_table(void) { return user_programs; }
+/// A stand-in for a compiled module (user_programs.S): a header of 12 offsets, then code.
+extern const uint8_t activation_blob_start[], activation_blob_end[];
+static inline const uint8_t *activation_blob(void) { return activation_blob_start; }
+static inline uint64_t activation_blob_size(void) { return (uint64_t)(activation_blob_end - activation_blob_start); }
 
 /// Pointer operand of LGDT/LIDT.
 typedef struct __attribute__((packed)) {
@@ -188,3 +270,13 @@ extern const char kernel_symbol_names[];
 
 static inline const kernel_symbol *kernel_symbol_table(void) { return kernel_symbols; }
 static inline const char *kernel_symbol_name_table(void) { return kernel_symbol_names; }
+
+/// TLB shootdown acknowledgements, one per CPU (arch/x86_64/TLB.swift).
+extern volatile uint32_t tlb_acknowledgements[64];
+static inline uint32_t tlb_acknowledged(uint32_t cpu) { return __atomic_load_n(&tlb_acknowledgements[cpu & 63], __ATOMIC_SEQ_CST); }
+static inline void tlb_acknowledge(uint32_t cpu, uint32_t generation) {
+  __atomic_store_n(&tlb_acknowledgements[cpu & 63], generation, __ATOMIC_SEQ_CST);
+}
+static inline void spin_release_value_u32(volatile uint32_t *word, uint32_t value) {
+  __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+}

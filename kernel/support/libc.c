@@ -73,6 +73,8 @@ void arc4random_buf(void *buffer, size_t n) {
   }
 }
 
+volatile uint32_t tlb_acknowledgements[64];
+
 // ---- Early storage --------------------------------------------------------------------------
 static uint64_t gdt[16] __attribute__((aligned(16)));
 static uint8_t tss[104] __attribute__((aligned(16)));
@@ -95,3 +97,15 @@ __attribute__((noinline)) void kernel_overflow_stack(uint64_t depth) {
   if (depth < (1ull << 40)) kernel_overflow_stack(depth + 1);
   pad[1] = pad[0];  // keeps the call from being a tail call
 }
+
+// The assembly uses fixed offsets (kernel_layout.h); keep them in step with the structs.
+_Static_assert(offsetof(cpu_local, kernel_stack_top) == CPU_LOCAL_KERNEL_STACK_TOP, "cpu_local");
+_Static_assert(offsetof(cpu_local, user_rsp) == CPU_LOCAL_USER_RSP, "cpu_local");
+_Static_assert(offsetof(cpu_local, tss) == CPU_LOCAL_TSS, "cpu_local");
+_Static_assert(offsetof(trap_frame, vector) == TRAP_FRAME_VECTOR, "trap_frame");
+_Static_assert(offsetof(trap_frame, rip) == TRAP_FRAME_RIP, "trap_frame");
+_Static_assert(offsetof(trap_frame, cs) == TRAP_FRAME_CS, "trap_frame");
+_Static_assert(offsetof(trap_frame, rflags) == TRAP_FRAME_RFLAGS, "trap_frame");
+_Static_assert(offsetof(trap_frame, rsp) == TRAP_FRAME_RSP, "trap_frame");
+_Static_assert(sizeof(trap_frame) == TRAP_FRAME_SIZE, "trap_frame");
+_Static_assert(sizeof(cpu_local) <= 4096, "cpu_local");

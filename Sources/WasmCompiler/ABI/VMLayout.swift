@@ -17,6 +17,25 @@
 ///   handler can walk wasm frames for backtraces, and checks the stack limit in its prologue.
 /// - Code is position-independent: calls between functions of one module are pc-relative;
 ///   everything else (imports, builtins, tables, globals, memories) is reached via VMContext.
+///
+/// x86_64 baseline details the runtime relies on (added by the compiler, additive only):
+/// - Frame: `[rbp]` caller's rbp, `[rbp+8]` return address, `[rbp-8]` the frame's VMContext.
+///   The entry trampoline's own rbp is not a wasm frame: a backtrace walker stops at the first
+///   return address outside every `CompiledFunction` range (it points into the trampoline).
+/// - The prologue's stack check covers only the wasm frame being entered. Builtins, host
+///   functions and the fault handler run on the same stack: the runtime must set
+///   `stackLimit` with enough headroom below it for them (e.g. 64 KiB + the guard page).
+/// - A `callStackExhausted` trap fires before the frame is allocated (rsp is still valid).
+/// - Generated code assumes the default MXCSR (round to nearest even, exceptions masked) and
+///   the SysV direction flag (clear).
+/// - Guard-region memories: an access computes `base + zext32(address) + offset` with
+///   `offset < 2^31` (larger static offsets are checked explicitly) and reads at most 8 bytes,
+///   so every address in `[base + length, base + 2^32 + 2^31 + 8)` must fault (reserve 6 GiB
+///   plus a page beyond the base, or 8 GiB). Explicit-check mode needs no reservation.
+/// - Builtins that return a trap kind may return any `TrapKind` raw value; the generated code
+///   routes it to a trap site of that kind, so the fault handler sees it like any other trap.
+/// - Values in argument/result slots: i32/f32 occupy the low 4 bytes (the upper 4 bytes are
+///   unspecified on output and ignored on input); references are 8-byte values.
 public enum VMContextLayout {
     /// `UnsafeMutablePointer<VMStoreContext>`: per-store state shared by all its instances.
     public static let storeContext = 0
@@ -89,7 +108,9 @@ public enum VMHostFunctionContextLayout {
 }
 
 /// The record the entry trampoline fills for one host → wasm call; the trap handler uses it
-/// to unwind to the entry point.
+/// to unwind to the entry point. Compiled code touches only the fields below; the runtime keeps
+/// private fields after `size` (trap kind, faulting pc, backtrace: `ActivationRecordLayout` in
+/// WasmRuntime).
 public enum VMActivationLayout {
     /// UInt64: the stack pointer saved by the entry trampoline after it pushed the
     /// callee-saved registers. The trap handler resumes at `trapExit` with this stack pointer

@@ -1,6 +1,7 @@
 /// A cursor over a module binary with the primitive decoders of the binary format
 /// (core spec §5.2): bytes, LEB128 integers (padding accepted, overflow rejected), IEEE
-/// floats, names. Every read is bounds-checked and fails with "unexpected end".
+/// floats, names. Every read is bounds-checked and fails with "unexpected end of section or
+/// function".
 public struct ByteReader {
     public let bytes: [UInt8]
     /// Position of the next byte to read.
@@ -8,10 +9,12 @@ public struct ByteReader {
     /// One past the last readable byte (the end of the current section or body).
     public var end: Int
 
+    /// The range is clamped to `bytes`, so no read can go out of bounds.
     public init(bytes: [UInt8], range: Range<Int>) {
         self.bytes = bytes
-        self.offset = range.lowerBound
-        self.end = range.upperBound
+        let lower = Swift.max(0, Swift.min(range.lowerBound, bytes.count))
+        self.offset = lower
+        self.end = Swift.max(lower, Swift.min(range.upperBound, bytes.count))
     }
 
     public init(bytes: [UInt8]) {
@@ -22,21 +25,21 @@ public struct ByteReader {
     public var remaining: Int { end - offset }
 
     public mutating func readByte() throws(WasmError) -> UInt8 {
-        guard offset < end else { throw .malformed("unexpected end", at: offset) }
+        guard offset < end else { throw .unexpectedEnd(at: offset) }
         let byte = bytes[offset]
         offset += 1
         return byte
     }
 
     public func peekByte() throws(WasmError) -> UInt8 {
-        guard offset < end else { throw .malformed("unexpected end", at: offset) }
+        guard offset < end else { throw .unexpectedEnd(at: offset) }
         return bytes[offset]
     }
 
     /// Returns the range of the next `count` bytes and skips them.
     public mutating func readRange(_ count: Int) throws(WasmError) -> Range<Int> {
         guard count >= 0, count <= remaining else {
-            throw .malformed("unexpected end", at: offset)
+            throw .unexpectedEnd(at: offset)
         }
         let range = offset..<(offset + count)
         offset += count
@@ -60,7 +63,13 @@ public struct ByteReader {
     }
 
     public mutating func readVarUInt32() throws(WasmError) -> UInt32 {
-        UInt32(truncatingIfNeeded: try readUnsignedLEB(bits: 32))
+        // Fast path: most indices and counts fit in one byte.
+        if offset < end, bytes[offset] < 0x80 {
+            let byte = bytes[offset]
+            offset += 1
+            return UInt32(byte)
+        }
+        return UInt32(truncatingIfNeeded: try readUnsignedLEB(bits: 32))
     }
 
     public mutating func readVarUInt64() throws(WasmError) -> UInt64 {
@@ -81,24 +90,25 @@ public struct ByteReader {
 
     /// Unsigned LEB128 of at most `bits` bits: at most ceil(bits/7) bytes, and the unused
     /// high bits of the last byte must be zero ("integer too large"); a longer encoding is
-    /// "integer representation too long".
+    /// "integer representation too long". Checks run in the reference interpreter's order
+    /// (value bits before the continuation bit), so messages match the spec tests.
     mutating func readUnsignedLEB(bits: Int) throws(WasmError) -> UInt64 {
         let start = offset
         let maxBytes = (bits + 6) / 7
         var result: UInt64 = 0
         var shift = 0
         for index in 0..<maxBytes {
-            guard offset < end else { throw .malformed("unexpected end", at: offset) }
+            guard offset < end else { throw .unexpectedEnd(at: offset) }
             let byte = bytes[offset]
             offset += 1
             let payload = UInt64(byte & 0x7F)
             if index == maxBytes - 1 {
                 let usedBits = bits - shift
-                if byte & 0x80 != 0 {
-                    throw .malformed("integer representation too long", at: start)
-                }
                 if usedBits < 7, payload >> UInt64(usedBits) != 0 {
                     throw .malformed("integer too large", at: start)
+                }
+                if byte & 0x80 != 0 {
+                    throw .malformed("integer representation too long", at: start)
                 }
             }
             result |= payload << UInt64(shift)
@@ -116,14 +126,11 @@ public struct ByteReader {
         var result: Int64 = 0
         var shift = 0
         for index in 0..<maxBytes {
-            guard offset < end else { throw .malformed("unexpected end", at: offset) }
+            guard offset < end else { throw .unexpectedEnd(at: offset) }
             let byte = bytes[offset]
             offset += 1
             let payload = Int64(byte & 0x7F)
             if index == maxBytes - 1 {
-                if byte & 0x80 != 0 {
-                    throw .malformed("integer representation too long", at: start)
-                }
                 let usedBits = bits - shift  // bits of the value carried by this byte
                 if usedBits < 7 {
                     // Bits usedBits-1 ... 6 must be all zeros or all ones (sign extension).
@@ -132,6 +139,9 @@ public struct ByteReader {
                     if high != 0, high != allOnes {
                         throw .malformed("integer too large", at: start)
                     }
+                }
+                if byte & 0x80 != 0 {
+                    throw .malformed("integer representation too long", at: start)
                 }
             }
             result |= payload << Int64(shift)
@@ -146,15 +156,33 @@ public struct ByteReader {
         return result
     }
 
+    /// A `u32` length or count. Like the reference interpreter, it must not exceed the bytes
+    /// left counted from the length's own first byte ("length out of bounds"); since every
+    /// element takes at least one byte, a count that passes can be allocated safely.
+    public mutating func readLength() throws(WasmError) -> Int {
+        let start = offset
+        let value = Int(try readVarUInt32())
+        guard value <= end - start else { throw .malformed("length out of bounds", at: start) }
+        return value
+    }
+
     /// A `name`: a length-prefixed UTF-8 string ("malformed UTF-8 encoding" if invalid).
     public mutating func readName() throws(WasmError) -> String {
-        let length = Int(try readVarUInt32())
+        let length = try readLength()
         let start = offset
         let range = try readRange(length)
         guard isValidUTF8(bytes[range]) else {
             throw .malformed("malformed UTF-8 encoding", at: start)
         }
         return String(decoding: bytes[range], as: UTF8.self)
+    }
+}
+
+extension WasmError {
+    /// Reading past the end of the module, a section or a function body. The reference
+    /// interpreter's wording; the spec tests expect its prefix "unexpected end".
+    public static func unexpectedEnd(at offset: Int) -> WasmError {
+        .malformed("unexpected end of section or function", at: offset)
     }
 }
 

@@ -3,6 +3,8 @@
 // trap_common, which saves the registers as a trap_frame (kernel_support.h) and calls
 // the Swift handler kernel_trap(trap_frame *). Returning from it resumes the interrupted code.
 
+#include "kernel_layout.h"
+
   .text
 
 // Vectors for which the CPU pushes an error code.
@@ -40,13 +42,36 @@ trap_common:
   pushq %r14
   pushq %r15
   cld
+  // From user mode (CS.RPL = 3): switch to the kernel's GS, then move the whole frame
+  // (176 bytes) from the IST stack to the running task's kernel stack, so the handler may
+  // switch tasks, sleep or fault again while the IST stack is free for the next entry.
+  testb $3, TRAP_FRAME_CS(%rsp)
+  jz 1f
+  swapgs
+  movq %gs:CPU_LOCAL_KERNEL_STACK_TOP, %rdi
+  subq $TRAP_FRAME_SIZE, %rdi
+  movq %rsp, %rsi
+  movl $(TRAP_FRAME_SIZE / 8), %ecx
+  rep movsq
+  movq %gs:CPU_LOCAL_KERNEL_STACK_TOP, %rsp
+  subq $TRAP_FRAME_SIZE, %rsp
+1:
   movq %rsp, %rdi
   // A fake frame (saved rbp, interrupted rip) so backtraces walk through the trap.
-  pushq 136(%rsp)           // trap_frame.rip (address computed before the push)
+  pushq TRAP_FRAME_RIP(%rsp) // trap_frame.rip (address computed before the push)
   pushq %rbp
   movq %rsp, %rbp
   call kernel_trap
   addq $16, %rsp
+
+// Leaves a trap frame at %rsp: back to the interrupted code, or into user mode (new tasks
+// start here too, from user.S).
+  .global trap_return
+trap_return:
+  testb $3, TRAP_FRAME_CS(%rsp)
+  jz 2f
+  swapgs                    // interrupts are off: nothing runs between here and iretq
+2:
   popq %r15
   popq %r14
   popq %r13
@@ -64,4 +89,3 @@ trap_common:
   popq %rax
   addq $16, %rsp            // vector and error code
   iretq
-

@@ -24,6 +24,7 @@ func kernelMain(_ startInfoPhysical: UInt64) -> Never {
   let features = CPUFeatures.detect()
   features.log()
   CPU.enableProtections(features)
+  UserMode.enableOnThisCPU(features)
 
   // The trap path must return cleanly: a breakpoint is reported and execution continues.
   breakpoint()
@@ -31,6 +32,7 @@ func kernelMain(_ startInfoPhysical: UInt64) -> Never {
 
   startInterruptsAndProcessors(boot, features)
   SelfTests.run(boot)
+  UserTests.run(boot)
 
   Log.info("kernel ready (\(Clock.microsecondsSinceBoot()) us since boot)")
   QemuExit.success()
@@ -51,8 +53,10 @@ private func startInterruptsAndProcessors(_ boot: BootInfo, _ features: CPUFeatu
 
   guard let processors = ACPIProcessors.discover(rsdpHint: boot.rsdpPhysical) else {
     Log.warning("acpi: no MADT found; using the boot CPU only")
+    Scheduler.initialize(cpuCount: 1)
     return
   }
+  Scheduler.initialize(cpuCount: processors.count)
   Log.info("acpi: MADT lists \(processors.count) CPUs, local APIC \(hex: processors.localAPICAddress), IO APIC \(hex: processors.ioAPICAddress)")
   if processors.count > 1 {
     let online = SMP.startApplicationProcessors(processors, features: features)

@@ -235,6 +235,33 @@ struct PageTable {
     }
   }
 
+  /// The base of the first mapped page that starts in [address, end), skipping unmapped
+  /// tables whole (so sparse 4 GiB reservations are cheap to scan); nil if there is none.
+  func firstMapped(from address: VirtualAddress, below end: VirtualAddress) -> VirtualAddress? {
+    var virtual = address.roundedDown(to: pageSize)
+    scan: while virtual < end {
+      guard Self.isCanonical(virtual) else { return nil }
+      var table = root
+      var level = 4
+      while true {
+        let entry = entryPointer(table: table, index: Self.index(of: virtual, level: level)).pointee
+        let coverage: UInt64 = 1 << UInt64(12 + 9 * (level - 1))
+        if entry & Self.present == 0 {
+          let next = (virtual & ~(coverage - 1)) &+ coverage
+          guard next > virtual else { return nil }
+          virtual = next
+          continue scan
+        }
+        if level == 1 || (level <= 3 && entry & Self.huge != 0) {
+          return virtual & ~(coverage - 1)
+        }
+        table = entry & Self.addressMask
+        level -= 1
+      }
+    }
+    return nil
+  }
+
   private func isEmpty(_ table: PhysicalAddress) -> Bool {
     let entries = window.pointer(to: table).assumingMemoryBound(to: UInt64.self)
     for index in 0..<Self.entriesPerTable where entries[index] != 0 { return false }

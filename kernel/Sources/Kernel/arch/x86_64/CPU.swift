@@ -16,6 +16,7 @@ enum CPU {
     if features.hasSMEP { cr4 |= 1 << 20 }
     if features.hasSMAP { cr4 |= 1 << 21 }
     write_cr4(cr4)
+    set_smap_enabled(features.hasSMAP ? 1 : 0)
   }
 
   static func haltForever() -> Never {
@@ -26,17 +27,31 @@ enum CPU {
   }
 }
 
-/// Data private to one CPU, reached through the GS base. Field 0 (the CPU number) is read by
-/// `current_cpu_number()` in assembly, so its offset is fixed.
-struct PerCPU {
-  var number: UInt32
-  var apicID: UInt32
-
+/// Data private to one CPU, reached through the GS base (`struct cpu_local` in
+/// kernel_support.h, whose leading fields the assembly entry paths read at fixed offsets).
+enum PerCPU {
   static var currentNumber: UInt32 { current_cpu_number() }
+  static var current: UnsafeMutablePointer<cpu_local> { current_cpu_local() }
 
-  /// Points GS at `block` (which must stay allocated) and fills it in.
+  /// Points GS at `block` (at least 4 KiB, which must stay allocated) and fills it in.
   static func install(at block: UnsafeMutableRawPointer, number: UInt32, apicID: UInt32) {
-    block.storeBytes(of: PerCPU(number: number, apicID: apicID), as: PerCPU.self)
+    let local = block.bindMemory(to: cpu_local.self, capacity: 1)
+    local.initialize(to: cpu_local())
+    local.pointee.number = number
+    local.pointee.apic_id = apicID
+    local.pointee.`self` = local
     wrmsr(CPU.msrGSBase, UInt64(UInt(bitPattern: block)))
+    wrmsr(CPU.msrKernelGSBase, 0)  // the user's GS base, swapped in on the way to user mode
+  }
+
+  /// The stack the CPU switches to on entries from user mode: the running task's kernel stack
+  /// (SYSCALL reads `kernel_stack_top`; non-IST gates would use the TSS's RSP0).
+  static func setKernelStack(top: UInt64) {
+    let local = current
+    local.pointee.kernel_stack_top = top
+    if local.pointee.tss != 0 {
+      UnsafeMutableRawPointer(bitPattern: UInt(local.pointee.tss))!
+        .storeBytes(of: top, toByteOffset: 4, as: UInt64.self)
+    }
   }
 }

@@ -59,6 +59,7 @@ enum Descriptors {
     load_gdt(&pointer)
     reload_segments(kernelCode, kernelData)
     load_task_register(taskState)
+    PerCPU.current.pointee.tss = base
   }
 
   /// Fills the IDT with the 256 stubs of traps.S (interrupt gates, DPL 0; #BP DPL 3).

@@ -41,9 +41,28 @@ enum LocalAPIC {
     if registers != 0 { write(endOfInterruptRegister, 0) }
   }
 
+  /// Counts ticks on the boot CPU (the boot-time timer check); every CPU acknowledges its own.
   static func handleTimerInterrupt() {
-    ticks &+= 1
+    if PerCPU.currentNumber == 0 { ticks &+= 1 }
     endOfInterrupt()
+  }
+
+  /// Starts this CPU's timer (an AP) at the rate the boot CPU calibrated.
+  static func startTimerOnThisCPU(hertz: UInt64) {
+    write(timerDivide, 0x3)
+    write(timerLVT, 1 << 17 | UInt32(InterruptVector.timer))
+    write(timerInitialCount, UInt32(truncatingIfNeeded: max(1, timerCountsPerMillisecond * 1000 / hertz)))
+  }
+
+  /// A fixed interrupt to every CPU but this one (destination shorthand "all excluding self").
+  static func broadcastIPI(vector: UInt32) {
+    write(commandHigh, 0)
+    write(commandLow, 0x000C_0000 | 0x4000 | vector)
+    var spins = 0
+    while read(commandLow) & (1 << 12) != 0, spins < 1_000_000 {
+      cpu_pause()
+      spins += 1
+    }
   }
 
   /// Measures the timer against the TSC over 10 ms, then starts it periodic at `hertz`.

@@ -1,6 +1,6 @@
 /// Starting the other processors (APs): INIT-SIPI-SIPI per CPU listed in the ACPI MADT, one
 /// at a time, each on its own stack, GDT, TSS and IST stacks, sharing the kernel page tables
-/// and IDT. Once online, an AP logs itself and idles (nothing schedules work on it yet).
+/// and IDT. Once online, an AP starts its timer and enters the scheduler's idle loop.
 enum SMP {
   static let stackSize = 64 * 1024
   static let istStackSize = 16 * 1024
@@ -95,8 +95,10 @@ func kernelAPMain(_ number: UInt64) -> Never {
   }
   Descriptors.loadIDT(kernel_idt_storage())
   CPU.enableProtections(SMP.features)
+  UserMode.enableOnThisCPU(SMP.features)
   LocalAPIC.enableOnThisCPU()
+  LocalAPIC.startTimerOnThisCPU(hertz: Scheduler.timerHertz)
   Log.info("smp: cpu\(resources.number) online (APIC id \(LocalAPIC.currentID))")
   _ = atomic_increment_u32(&SMP.onlineCount)
-  CPU.haltForever()
+  Scheduler.idleForever()
 }

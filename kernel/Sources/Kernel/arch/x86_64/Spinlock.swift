@@ -34,3 +34,38 @@ struct Spinlock {
     return false
   }
 }
+
+/// A spinlock whose word lives in its own allocation, so it can be a field of a class or be
+/// copied around (all copies share the word). Interrupts are off while it is held.
+struct SharedSpinlock {
+  private let word: UnsafeMutablePointer<UInt32>
+
+  init() {
+    word = .allocate(capacity: 1)
+    word.initialize(to: 0)
+  }
+
+  func acquire() -> UInt64 {
+    let flags = read_rflags()
+    interrupts_disable()
+    while spin_try_acquire(word) == 0 {
+      while spin_is_held(word) != 0 {
+        TLB.servicePendingShootdown()  // another CPU may wait for this one to flush
+        cpu_pause()
+      }
+    }
+    return flags
+  }
+
+  func release(_ flags: UInt64) {
+    spin_release(word)
+    if flags & CPU.rflagsInterruptEnable != 0 { interrupts_enable() }
+  }
+
+  func withLock<T>(_ body: () -> T) -> T {
+    let flags = acquire()
+    let result = body()
+    release(flags)
+    return result
+  }
+}

@@ -44,31 +44,54 @@ enum InterruptStatistics {
   nonisolated(unsafe) static var breakpoints = 0
 }
 
-/// Called by trap_common (traps.S) for every vector, on an IST stack, interrupts off.
+/// Called by trap_common (traps.S) for every vector, interrupts off: on an IST stack for
+/// entries from kernel mode, on the running task's kernel stack for entries from user mode.
 @_cdecl("kernel_trap")
 func kernelTrap(_ frame: UnsafeMutablePointer<trap_frame>) {
   let vector = frame.pointee.vector
+  let fromUser = frame.pointee.cs & 3 == 3
   switch vector {
+  case 2, 8, 18:
+    panic("\(exceptionName(vector)) error code \(hex: frame.pointee.error_code)", frame: frame)
+  case 0..<32 where fromUser:
+    UserFaults.handle(frame)
   case 3:
     InterruptStatistics.breakpoints += 1
     Log.info("breakpoint at \(hex: frame.pointee.rip &- 1)")
   case 14:
-    handlePageFault(frame)
+    handleKernelPageFault(frame)
   case 0..<32:
     panic("\(exceptionName(vector)) error code \(hex: frame.pointee.error_code)", frame: frame)
   case UInt64(InterruptVector.timer):
     LocalAPIC.handleTimerInterrupt()
+    Scheduler.timerTick(fromUser: fromUser)
+  case UInt64(TLB.vector):
+    TLB.servicePendingShootdown()
+    LocalAPIC.endOfInterrupt()
   case UInt64(InterruptVector.spurious):
     break
   default:
     Log.warning("unexpected interrupt vector \(vector)")
     LocalAPIC.endOfInterrupt()
   }
+  if fromUser { Scheduler.beforeReturnToUser() }
 }
 
-private func handlePageFault(_ frame: UnsafeMutablePointer<trap_frame>) {
+/// A page fault in kernel mode. At a user address it is legitimate only while the kernel has
+/// opened user access (RFLAGS.AC, set by STAC in user_copy): then a committed page is backed
+/// lazily, or the copy routine resumes at its fix-up. Everything else is a kernel bug: panic.
+/// Kernel-mode page faults run on their own IST stack; a second one while the first is being
+/// handled would overwrite the first's frame there, so it is reported as a nested fault.
+private func handleKernelPageFault(_ frame: UnsafeMutablePointer<trap_frame>) {
   let address = read_cr2()
   let error = frame.pointee.error_code
+  let local = PerCPU.current
+  if local.pointee.kernel_fault_depth > 0 {
+    panic("nested page fault at \(hex: address) while handling a kernel page fault", frame: frame)
+  }
+  local.pointee.kernel_fault_depth += 1
+  defer { local.pointee.kernel_fault_depth -= 1 }
+
   if address == PageFaultProbe.armedAddress, address != 0, let handler = PageFaultProbe.handler {
     PageFaultProbe.faults += 1
     PageFaultProbe.armedAddress = 0
@@ -77,11 +100,21 @@ private func handlePageFault(_ frame: UnsafeMutablePointer<trap_frame>) {
   }
   let access: StaticString = error & 0x10 != 0 ? "execute" : (error & 2 != 0 ? "write" : "read")
   let cause: StaticString = error & 1 != 0 ? "protection violation" : "page not present"
-  let mode: StaticString = error & 4 != 0 ? "user" : "kernel"
-  if KernelStacks.isGuardPage(address) {
+  if address < UserSpace.limit, frame.pointee.rflags & (1 << 18) != 0 {
+    if error & 1 == 0, UserSpace.handleFault(address, write: error & 2 != 0, execute: false) { return }
+    let rip = frame.pointee.rip
+    if rip >= user_copy_fault_start_address(), rip < user_copy_fault_end_address() {
+      frame.pointee.rip = user_copy_fixup_address()
+      return
+    }
+  }
+  if address < UserSpace.limit {
+    panic("page fault: kernel \(access) of user address \(hex: address), \(cause), outside user_copy", frame: frame)
+  }
+  if KernelStacks.isGuardPage(address) || KernelStack.isGuard(address) {
     panic("kernel stack overflow: \(access) of \(hex: address) in the stack guard page", frame: frame)
   }
-  panic("page fault: \(mode) \(access) of \(hex: address), \(cause) (error \(hex: error))", frame: frame)
+  panic("page fault: kernel \(access) of \(hex: address), \(cause) (error \(hex: error))", frame: frame)
 }
 
 /// Guard pages below kernel stacks, left unmapped so an overflow faults.

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+
+/// `apus wast [--json FILE] PATH…`: runs WebAssembly spec scripts.
+public struct WastCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "wast",
+        abstract: "Run .wast spec scripts against Apus's front end.",
+        discussion: """
+            Every module must decode and validate, assert_malformed modules must be rejected by the \
+            text parser or the decoder, assert_invalid modules by the validator. Directives that need \
+            execution are counted as skipped. The last line is 'N passed, N failed, N skipped'; \
+            exits 1 if anything failed.
+            """
+    )
+
+    @Argument(help: "Scripts (.wast) or folders searched recursively for them.")
+    public var paths: [String]
+
+    @Option(name: .long, help: ArgumentHelp("Also write per-file and per-check results as JSON.", valueName: "file"))
+    public var json: String?
+
+    @Flag(name: .long, help: "Also print counts per directive kind.")
+    public var byKind = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("Missing expected argument '<paths> ...'") }
+    }
+
+    public func run() throws {
+        let scripts = SpecReport.scriptPaths(paths)
+        guard !scripts.isEmpty else {
+            StandardError.write("error: no .wast scripts found in " + paths.joined(separator: ", ") + "\n")
+            throw ExitCode.failure
+        }
+        let showProgress = scripts.count > 1 && isatty(STDERR_FILENO) != 0
+        let runner = SpecScriptRunner()
+        var results: [SpecFileResult] = []
+        for (index, path) in scripts.enumerated() {
+            if showProgress {
+                StandardError.write("\r\u{1B}[K[" + String(index + 1) + "/" + String(scripts.count) + "] " + SpecReport.displayName(path))
+            }
+            let result = runner.run(path: path)
+            if showProgress { StandardError.write("\r\u{1B}[K") }
+            StandardOutput.write(SpecReport.text(for: result) + "\n")
+            results.append(result)
+        }
+        if let json {
+            let text = JSONText.string(SpecReport.jsonObject(results))
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: json))
+            } catch {
+                StandardError.write("error: " + json + ": cannot write: " + (error as NSError).localizedDescription + "\n")
+                throw ExitCode.failure
+            }
+        }
+        if byKind {
+            for (kind, counts) in SpecReport.countsByKind(results) { StandardOutput.write("  " + kind + ": " + counts.description + "\n") }
+        }
+        let mismatches = SpecReport.messageMismatches(results)
+        if mismatches > 0 {
+            StandardOutput.write("note: " + String(mismatches) + " rejections passed with a message other than the script's\n")
+        }
+        let totals = SpecReport.totals(results)
+        StandardOutput.write(totals.description + "\n")
+        if totals.failed > 0 { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,34 @@
+import WasmFrontEnd
+
+/// Validates `module` and compiles every defined function with the baseline compiler.
+///
+/// Module-level validation runs first (`ValidationContext(validating:)`); each body is then
+/// validated in the same pass that compiles it, so an invalid module fails with the
+/// validator's error. SIMD is not supported yet: a body that uses a SIMD instruction fails with
+/// a validation-phase error saying so.
+public func compileModule(_ module: Module, configuration: CompilerConfiguration = CompilerConfiguration())
+    throws(WasmError) -> CompiledModule {
+    let context = try ValidationContext(validating: module)
+    guard module.functionBodies.count == module.functionTypeIndices.count else {
+        throw .malformed("function and code section have inconsistent lengths", at: 0)
+    }
+    var generator = X64CodeGenerator(configuration: configuration, module: module, context: context)
+    let stubs = X64Stubs.emit(into: &generator.assembler, trapSites: &generator.trapSites)
+    for _ in module.functionBodies {
+        generator.functionLabels.append(generator.assembler.newLabel())
+    }
+    var functions: [CompiledFunction] = []
+    functions.reserveCapacity(module.functionBodies.count)
+    for (position, body) in module.functionBodies.enumerated() {
+        while generator.assembler.offset % 16 != 0 { generator.assembler.int3() }
+        let functionIndex = UInt32(truncatingIfNeeded: context.importedFunctionCount + position)
+        functions.append(try generator.compileFunction(body, functionIndex: functionIndex))
+    }
+    guard generator.assembler.resolveFixups() else {
+        throw .invalid("internal compiler error: unbound label", at: 0)
+    }
+    var trapSites = generator.trapSites
+    trapSites.sort { $0.codeOffset < $1.codeOffset }
+    return CompiledModule(code: generator.assembler.bytes, functions: functions, trapSites: trapSites, stubs: stubs,
+                          importedFunctionCount: context.importedFunctionCount)
+}

@@ -1,0 +1,24 @@
+/// How linear-memory accesses are kept inside the memory.
+public enum BoundsCheckStrategy: Equatable, Sendable {
+    /// No check in the code: the runtime reserves address space so that any access with a
+    /// 32-bit address and an offset below 2 GiB lands in the memory or in an inaccessible guard
+    /// region (see `VMMemoryLayout`), and maps the resulting fault to `memoryOutOfBounds`
+    /// through the trap table. Accesses whose static offset is 2 GiB or more are checked
+    /// explicitly even in this mode.
+    case guardRegion
+    /// Every access compares `address + offset + width` with `VMMemory.length` first.
+    case explicit
+}
+
+/// Options of the baseline compiler.
+public struct CompilerConfiguration: Equatable, Sendable {
+    public var boundsChecks: BoundsCheckStrategy
+    /// Optional instructions the generated code may use (from CPUID on the machine that will
+    /// run it); `.baseline` forces the SSE2-only fallback sequences.
+    public var cpuFeatures: X64CPUFeatures
+
+    public init(boundsChecks: BoundsCheckStrategy = .guardRegion, cpuFeatures: X64CPUFeatures = .baseline) {
+        self.boundsChecks = boundsChecks
+        self.cpuFeatures = cpuFeatures
+    }
+}

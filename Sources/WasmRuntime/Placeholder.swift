@@ -1,2 +1,0 @@
-/// Placeholder: the runtime lands here (Engine, Module, Store, Instance, Platform).
-enum WasmRuntimePlaceholder {}

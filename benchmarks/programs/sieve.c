@@ -1,0 +1,24 @@
+/* Sieve of Eratosthenes: n rounds, each sieving a byte array up to a limit near 2 million. */
+#include "bench.h"
+
+BENCH_ENTRY {
+    bench_reset();
+    const u32 max_limit = 2000000 + 64 * 1024;
+    u8 *composite = bench_alloc(max_limit + 1);
+    u64 h = 0;
+    for (int round = 0; round < n; round++) {
+        u32 limit = 2000000 + (u32)(round % 65536);
+        bench_memset(composite, 0, limit + 1);
+        u32 count = 0;
+        u64 sum = 0;
+        for (u32 i = 2; i <= limit; i++) {
+            if (composite[i]) continue;
+            count++;
+            sum += i;
+            for (u64 j = (u64)i * i; j <= limit; j += i) composite[j] = 1;
+        }
+        h = mix64(h, count);
+        h = mix64(h, sum);
+    }
+    return finish(h);
+}

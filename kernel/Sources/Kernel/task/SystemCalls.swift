@@ -1,0 +1,145 @@
+/// System calls from user mode (SYSCALL; entry in arch/x86_64/user.S). Number in rax,
+/// arguments in rdi, rsi, rdx, r10, r8, r9, result in rax (negative: an error number).
+enum SystemCall: UInt64 {
+  /// exit(status): ends the task.
+  case exit = 0
+  /// write(address, length): the bytes appear on the console as one log line of the task.
+  case write = 1
+  /// yield(): lets other ready tasks run.
+  case yield = 2
+  /// sleep(microseconds)
+  case sleep = 3
+  /// cpu(): the number of the CPU running the caller.
+  case cpu = 4
+  /// time(): microseconds since boot.
+  case time = 5
+  /// pid(): the task id.
+  case pid = 6
+  /// returnFromCall(result): the return gate of a `UserCall` (never returns to the caller).
+  case returnFromCall = 7
+}
+
+/// Error results (negated), with Linux's numbers.
+enum SystemCallError: Int64 {
+  case badAddress = 14
+  case invalidArgument = 22
+  case noSuchCall = 38
+}
+
+/// Host-call hook: system calls numbered `SystemCalls.hostCallBase` and up are passed to the
+/// running task's handler (the WebAssembly activation: builtins, host functions, the return
+/// from an entry).
+protocol SystemCallHandler: AnyObject {
+  func handleSystemCall(_ task: Task, number: UInt64, _ frame: UnsafeMutablePointer<trap_frame>) -> Int64
+}
+
+enum SystemCalls {
+  static let hostCallBase: UInt64 = 0x100
+  nonisolated(unsafe) static var count: UInt64 = 0
+
+  static func dispatch(_ frame: UnsafeMutablePointer<trap_frame>) -> Int64 {
+    let f = frame.pointee
+    let task = Scheduler.currentTask
+    guard let call = SystemCall(rawValue: f.rax) else {
+      if f.rax >= hostCallBase, let handler = task.systemCallHandler {
+        return handler.handleSystemCall(task, number: f.rax, frame)
+      }
+      return -SystemCallError.noSuchCall.rawValue
+    }
+    switch call {
+    case .exit: Scheduler.exitCurrent(status: Int64(bitPattern: f.rdi))
+    case .write: return write(task, address: f.rdi, length: f.rsi)
+    case .yield:
+      Scheduler.yield()
+      return 0
+    case .sleep:
+      Scheduler.sleep(microseconds: min(f.rdi, 60_000_000))
+      return 0
+    case .cpu: return Int64(PerCPU.currentNumber)
+    case .time: return Int64(Clock.microsecondsSinceBoot())
+    case .pid: return Int64(task.id)
+    case .returnFromCall: return UserCall.returnFromCall(task, result: f.rdi)
+    }
+  }
+
+  /// Copies the text in chunks through a kernel buffer (user memory is only touched by
+  /// `user_copy`) and logs it as "pid N (name): text".
+  private static func write(_ task: Task, address: UInt64, length: UInt64) -> Int64 {
+    guard length <= 4096 else { return -SystemCallError.invalidArgument.rawValue }
+    guard UserMemory.isUserRange(address, count: length) else { return -SystemCallError.badAddress.rawValue }
+    var buffer = InlineArray<256, UInt8>(repeating: 0)
+    var line = TextBuffer()
+    line.appendInterpolation(task: task)
+    line.append(": ")
+    var done: UInt64 = 0
+    while done < length {
+      let chunk = Int(min(length - done, 256))
+      let copied = withUnsafeMutablePointer(to: &buffer) { pointer in
+        UserMemory.copyIn(UnsafeMutableRawPointer(pointer), from: address + done, count: chunk)
+      }
+      guard copied else { return -SystemCallError.badAddress.rawValue }
+      for index in 0..<chunk where !(buffer[index] == 10 && done + UInt64(index) == length - 1) {
+        line.append(byte: buffer[index] == 10 ? 32 : buffer[index])
+      }
+      done += UInt64(chunk)
+    }
+    Log.info(LogMessage(line))
+    return Int64(length)
+  }
+}
+
+@_cdecl("kernel_syscall")
+func kernelSyscall(_ frame: UnsafeMutablePointer<trap_frame>) {
+  SystemCalls.count &+= 1
+  let result = SystemCalls.dispatch(frame)
+  frame.pointee.rax = UInt64(bitPattern: result)
+  Scheduler.beforeReturnToUser()
+}
+
+/// First code of a new task (from task_start, user.S), on its own kernel stack.
+@_cdecl("kernel_task_entry")
+func kernelTaskEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
+  Scheduler.finishSwitch()
+  let task = Scheduler.currentTask
+  if let body = task.body { body.run(task) }
+  if frame.pointee.cs & 3 != 3 { Scheduler.exitCurrent(status: 0) }  // a kernel-only task
+  Scheduler.beforeReturnToUser()
+}
+
+/// Faults of user code: lazily backed memory is filled in; anything else goes to the task's
+/// fault handler, or ends the task with a report.
+enum UserFaults {
+  /// Exit status of a task ended by a fault: 128 + the vector (like a shell's signal status).
+  static func status(for vector: UInt64) -> Int64 { 128 + Int64(vector) }
+
+  static func handle(_ frame: UnsafeMutablePointer<trap_frame>) {
+    let vector = frame.pointee.vector
+    let error = frame.pointee.error_code
+    var address: UInt64 = 0
+    if vector == 14 {
+      address = read_cr2()
+      if error & 1 == 0,
+         UserSpace.handleFault(address, write: error & 2 != 0, execute: error & 0x10 != 0) {
+        return
+      }
+    }
+    let task = Scheduler.currentTask
+    let fault = UserFault(vector: vector, errorCode: error, address: address, rip: frame.pointee.rip)
+    if let handler = task.faultHandler, handler.handleUserFault(task, fault, frame) { return }
+    report(task, fault)
+    Scheduler.exitCurrent(status: status(for: vector))
+  }
+
+  static func report(_ task: Task, _ fault: UserFault) {
+    if fault.vector == 14 {
+      let access: StaticString = fault.errorCode & 0x10 != 0 ? "execute" : (fault.errorCode & 2 != 0 ? "write" : "read")
+      let cause: StaticString = fault.errorCode & 1 != 0 ? "protection violation" : "page not present"
+      Log.warning("\(task: task): fault: page fault, \(access) of \(hex: fault.address) (\(cause)) at rip \(hex: fault.rip)")
+    } else {
+      Log.warning("\(task: task): fault: \(exceptionName(fault.vector)) at rip \(hex: fault.rip)")
+      if let frame = task.userFrame {
+        Log.warning("  rsp \(hex: frame.pointee.rsp) rbp \(hex: frame.pointee.rbp) rax \(hex: frame.pointee.rax) cs \(hex: frame.pointee.cs)")
+      }
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/// Calls from kernel mode into user code and back: how the kernel runs JIT-compiled WebAssembly
+/// in ring 3 (see kernel/README.md, "WebAssembly activations").
+///
+/// `UserCall.call` pushes a return address (the *return gate*, a user stub that makes the
+/// `returnFromCall` system call with the result) on the task's user stack, saves the kernel's
+/// callee-saved registers and stack pointer, and leaves for user mode at `entry` with the
+/// arguments in the System V registers. System calls and interrupts of that user code land
+/// below the saved kernel state (the task's entry stack moves down), so the user code may call
+/// back into the kernel (host calls), which may call into user code again (nesting). The
+/// return gate's system call resumes the saved kernel state: `call` returns the result.
+enum UserCall {
+  /// Runs `entry(arguments…)` in user mode on the current task's user stack. Nil when the task
+  /// has no user stack or the stack cannot be written.
+  static func call(entry: UInt64, arguments: [UInt64], returnGate: UInt64) -> UInt64? {
+    let task = Scheduler.currentTask
+    guard task.userStackTop != 0, arguments.count <= 6 else { return nil }
+    // Innermost user stack pointer: the top, or below the frame of the user code that made the
+    // system call we are in (minus a red zone).
+    var rsp = task.userStackTop
+    if !task.userCalls.isEmpty, let frame = task.userFrame { rsp = frame.pointee.rsp &- 128 }
+    rsp = (rsp & ~15) &- 8
+    var gate = returnGate
+    guard UserMemory.copyOut(to: rsp, from: &gate, count: 8) else { return nil }
+
+    var frame = trap_frame()
+    frame.rip = entry
+    frame.cs = UInt64(USER_CODE_SELECTOR)
+    frame.rflags = 0x202
+    frame.rsp = rsp
+    frame.ss = UInt64(USER_DATA_SELECTOR)
+    for (index, value) in arguments.enumerated() {
+      switch index {
+      case 0: frame.rdi = value
+      case 1: frame.rsi = value
+      case 2: frame.rdx = value
+      case 3: frame.rcx = value
+      case 4: frame.r8 = value
+      default: frame.r9 = value
+      }
+    }
+    let saved = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    defer { saved.deallocate() }
+    let previousEntryTop = task.entryStackTop.pointee
+    task.userCalls.append(saved)
+    let result = user_call_enter(saved, &frame, task.entryStackTop)
+    // Back from the return gate (possibly on another CPU).
+    task.userCalls.removeLast()
+    task.entryStackTop.pointee = previousEntryTop
+    PerCPU.setKernelStack(top: previousEntryTop)
+    return result
+  }
+
+  /// The `returnFromCall` system call: back to the innermost `call` with `result`.
+  static func returnFromCall(_ task: Task, result: UInt64) -> Int64 {
+    guard let saved = task.userCalls.last else { return -SystemCallError.invalidArgument.rawValue }
+    user_call_resume(saved.pointee, result)
+  }
+}
+
+/// Machine code the kernel knows the trap sites of: the WebAssembly runtime registers every
+/// compiled module (`Platform.registerCode`). Shared by all tasks (one address space).
+enum CodeRegistry {
+  struct Registration {
+    var start: UInt64
+    var size: UInt64
+    var trapSiteOffsets: UnsafePointer<UInt32>
+    var trapSiteKinds: UnsafePointer<UInt32>
+    var trapSiteCount: Int
+    var trapExit: UInt64
+
+    /// The trap kind of the instruction at `pc`, 0 if it is not a trap site.
+    func trapKind(at pc: UInt64) -> UInt32 {
+      let offset = pc &- start
+      var low = 0
+      var high = trapSiteCount
+      while low < high {
+        let middle = (low + high) / 2
+        if UInt64(trapSiteOffsets[middle]) < offset { low = middle + 1 } else { high = middle }
+      }
+      return low < trapSiteCount && UInt64(trapSiteOffsets[low]) == offset ? trapSiteKinds[low] : 0
+    }
+  }
+
+  nonisolated(unsafe) static var registrations: [Registration] = []
+  nonisolated(unsafe) static let lock = SharedSpinlock()
+
+  static func register(_ registration: Registration) {
+    lock.withLock { registrations.append(registration) }
+  }
+
+  static func unregister(start: UInt64) {
+    lock.withLock { registrations.removeAll { $0.start == start } }
+  }
+
+  static func find(_ pc: UInt64) -> Registration? {
+    lock.withLock { registrations.first { pc >= $0.start && pc - $0.start < $0.size } }
+  }
+}
+
+/// Trap delivery for a task running compiled WebAssembly: a fault at a registered trap site
+/// whose kind fits the exception (page fault → out of bounds memory access, #UD → any trap
+/// instruction, #DE → divide by zero or overflow) resumes at the module's trap exit with the
+/// activation's entry stack pointer and the kind in eax, after recording the kind, the faulting
+/// pc and the WebAssembly backtrace in the activation record (`ActivationRecordLayout` of
+/// WasmRuntime). The activation record is user memory (the entry trampoline writes it in ring 3).
+final class WasmTrapHandler: TaskFaultHandler {
+  /// The innermost activation record of the task (user address), 0 when none.
+  var activation: UInt64 = 0
+  var trapsDelivered: UInt64 = 0
+
+  // ActivationRecordLayout (WasmRuntime/Platform.swift).
+  static let entryStackPointerOffset: UInt64 = 0
+  static let trapKindOffset: UInt64 = 16
+  static let backtraceCountOffset: UInt64 = 20
+  static let faultingPCOffset: UInt64 = 24
+  static let faultingFramePointerOffset: UInt64 = 32
+  static let backtraceOffset: UInt64 = 40
+  static let backtraceCapacity = 64
+
+  static let memoryOutOfBounds: UInt32 = 2
+  static let integerDivideByZero: UInt32 = 4
+  static let integerOverflow: UInt32 = 5
+
+  func handleUserFault(_ task: Task, _ fault: UserFault, _ frame: UnsafeMutablePointer<trap_frame>) -> Bool {
+    guard activation != 0, let code = CodeRegistry.find(fault.rip) else { return false }
+    let kind = code.trapKind(at: fault.rip)
+    let accepted: Bool
+    switch fault.vector {
+    case 14: accepted = kind == Self.memoryOutOfBounds
+    case 6: accepted = kind != 0
+    case 0: accepted = kind == Self.integerDivideByZero || kind == Self.integerOverflow
+    default: accepted = false
+    }
+    guard accepted else { return false }
+    var entryStackPointer: UInt64 = 0
+    guard UserMemory.copyIn(&entryStackPointer, from: activation + Self.entryStackPointerOffset, count: 8)
+    else { return false }
+    var kindValue = kind
+    var pc = fault.rip
+    var rbp = frame.pointee.rbp
+    _ = UserMemory.copyOut(to: activation + Self.trapKindOffset, from: &kindValue, count: 4)
+    _ = UserMemory.copyOut(to: activation + Self.faultingPCOffset, from: &pc, count: 8)
+    _ = UserMemory.copyOut(to: activation + Self.faultingFramePointerOffset, from: &rbp, count: 8)
+    recordBacktrace(pc: pc, framePointer: rbp, stackPointer: frame.pointee.rsp, limit: entryStackPointer)
+    frame.pointee.rip = code.trapExit
+    frame.pointee.rsp = entryStackPointer
+    frame.pointee.rax = UInt64(kind)
+    trapsDelivered &+= 1
+    return true
+  }
+
+  /// The faulting pc, then return addresses along the frame-pointer chain while it stays
+  /// between the fault's stack pointer and the entry stack pointer and points into
+  /// registered code (like the hosted trap handler).
+  private func recordBacktrace(pc: UInt64, framePointer: UInt64, stackPointer: UInt64, limit: UInt64) {
+    var count: UInt32 = 0
+    var value = pc
+    _ = UserMemory.copyOut(to: activation + Self.backtraceOffset, from: &value, count: 8)
+    count = 1
+    var fp = framePointer
+    while count < UInt32(Self.backtraceCapacity), fp >= stackPointer, fp &+ 16 <= limit, fp & 7 == 0 {
+      var pair = (UInt64(0), UInt64(0))
+      guard UserMemory.copyIn(&pair, from: fp, count: 16), CodeRegistry.find(pair.1) != nil else { break }
+      value = pair.1
+      _ = UserMemory.copyOut(to: activation + Self.backtraceOffset + 8 * UInt64(count), from: &value, count: 8)
+      count += 1
+      if pair.0 <= fp { break }
+      fp = pair.0
+    }
+    _ = UserMemory.copyOut(to: activation + Self.backtraceCountOffset, from: &count, count: 4)
+  }
+}

@@ -1,0 +1,213 @@
+/// The user half of the one address space every program shares (PML4 entries 0–254; the
+/// kernel's entries 255–511 are supervisor-only). WebAssembly isolates programs from each other;
+/// ring 3 and the supervisor bit isolate the kernel from them.
+///
+/// Memory is handed out as *reservations* (address space only, never reused: 127 TiB last a
+/// long time) in which ranges are *committed* with a protection. Committed pages are backed
+/// lazily: the first touch faults, and the fault handler maps a zeroed frame. Changing the
+/// protection of backed pages or decommitting them flushes every CPU's TLB.
+enum UserSpace {
+  static let start: UInt64 = 0x0000_0000_4000_0000
+  static let limit: UInt64 = UInt64(USER_ADDRESS_LIMIT)
+  /// Unmapped space left after each reservation.
+  static let gap: UInt64 = 64 << 10
+
+  struct Commit {
+    var start: UInt64
+    var end: UInt64
+    var protection: UserProtection
+  }
+
+  struct Reservation {
+    var base: UInt64
+    var size: UInt64
+    /// Committed ranges, disjoint, in no particular order.
+    var commits: [Commit] = []
+    var end: UInt64 { base + size }
+  }
+
+  nonisolated(unsafe) static var reservations: [Reservation] = []
+  nonisolated(unsafe) static var nextAddress = start
+  nonisolated(unsafe) static var backedPages: UInt64 = 0
+  nonisolated(unsafe) static var lazyFaults: UInt64 = 0
+  nonisolated(unsafe) static let lock = SharedSpinlock()
+
+  // MARK: Reservations
+
+  /// Reserves `byteCount` bytes (rounded up to pages) of inaccessible address space.
+  static func reserve(byteCount: UInt64) -> UInt64? {
+    guard byteCount > 0, byteCount <= limit else { return nil }
+    let size = byteCount.roundedUp(to: pageSize)
+    return lock.withLock { () -> UInt64? in
+      let base = nextAddress
+      guard base < limit, limit - base >= size &+ gap else { return nil }
+      nextAddress = base + size + gap
+      reservations.append(Reservation(base: base, size: size))
+      return base
+    }
+  }
+
+  /// Commits [address, address + byteCount) with `protection` (nil decommits: the pages are
+  /// unmapped and their frames freed). Pages already backed keep their contents and take the
+  /// new protection; the rest are backed on first touch. False if the range is not inside one
+  /// reservation.
+  static func commit(_ address: UInt64, byteCount: UInt64, protection: UserProtection?) -> Bool {
+    guard byteCount > 0, address % pageSize == 0 else { return false }
+    let end = (address &+ byteCount).roundedUp(to: pageSize)
+    guard end > address else { return false }
+    let changedMappings = lock.withLock { () -> Bool? in
+      guard let index = reservationIndex(containing: address), end <= reservations[index].end else {
+        return nil
+      }
+      setProtection(&reservations[index], address, end, protection)
+      return applyToBackedPages(address, end, protection)
+    }
+    guard let changedMappings else { return false }
+    if changedMappings { TLB.shootdown(address, pages: (end - address) / pageSize) }
+    return true
+  }
+
+  /// Decommits everything and forgets the reservation.
+  static func release(_ address: UInt64) {
+    let range = lock.withLock { () -> (UInt64, UInt64, Bool)? in
+      guard let index = reservationIndex(containing: address), reservations[index].base == address else {
+        return nil
+      }
+      let reservation = reservations.remove(at: index)
+      let changed = applyToBackedPages(reservation.base, reservation.end, nil)
+      return (reservation.base, reservation.end, changed)
+    }
+    if let (start, end, changed) = range, changed {
+      TLB.shootdown(start, pages: (end - start) / pageSize)
+    }
+  }
+
+  // MARK: Faults
+
+  /// Backs the page at `address` if it is committed with a protection that allows the access.
+  /// Called from the page-fault handler (user mode, or the kernel inside a user access).
+  static func handleFault(_ address: UInt64, write: Bool, execute: Bool) -> Bool {
+    guard address >= start, address < limit else { return false }
+    let page = address.roundedDown(to: pageSize)
+    return lock.withLock { () -> Bool in
+      guard let index = reservationIndex(containing: address),
+            let commit = reservations[index].commits.first(where: { $0.start <= address && address < $0.end })
+      else { return false }
+      switch commit.protection {
+      case .readOnly: if write || execute { return false }
+      case .readWrite: if execute { return false }
+      case .readExecute: if write { return false }
+      }
+      if KernelMemory.translate(page) != nil { return true }  // another CPU backed it first
+      let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
+      defer { KernelMemory.heapLock.releaseRestoringInterrupts(flags) }
+      guard let frame = KernelMemory.frames!.allocate(order: 0) else { return false }
+      KernelMemory.directMap.zeroPage(frame)
+      do throws(PageTableError) {
+        try KernelMemory.kernelSpace!.map(page, to: frame, flags: commit.protection.pageFlags, frames: &KernelMemory.frames!)
+      } catch {
+        KernelMemory.frames!.free(frame)
+        return false
+      }
+      backedPages &+= 1
+      lazyFaults &+= 1
+      return true
+    }
+  }
+
+  /// Whether `address` lies in committed memory (for fault reports).
+  static func isCommitted(_ address: UInt64) -> Bool {
+    lock.withLock {
+      guard let index = reservationIndex(containing: address) else { return false }
+      return reservations[index].commits.contains { $0.start <= address && address < $0.end }
+    }
+  }
+
+  // MARK: Internals (lock held)
+
+  private static func reservationIndex(containing address: UInt64) -> Int? {
+    var low = 0
+    var high = reservations.count
+    while low < high {  // reservations are in address order (never reused)
+      let middle = (low + high) / 2
+      if reservations[middle].end <= address { low = middle + 1 } else { high = middle }
+    }
+    guard low < reservations.count, reservations[low].base <= address else { return nil }
+    return low
+  }
+
+  private static func setProtection(
+    _ reservation: inout Reservation, _ start: UInt64, _ end: UInt64, _ protection: UserProtection?
+  ) {
+    var kept: [Commit] = []
+    for commit in reservation.commits {
+      if commit.end <= start || commit.start >= end {
+        kept.append(commit)
+        continue
+      }
+      if commit.start < start { kept.append(Commit(start: commit.start, end: start, protection: commit.protection)) }
+      if commit.end > end { kept.append(Commit(start: end, end: commit.end, protection: commit.protection)) }
+    }
+    if let protection { kept.append(Commit(start: start, end: end, protection: protection)) }
+    reservation.commits = kept
+  }
+
+  /// Re-protects (or, for nil, unmaps and frees) the backed pages in [start, end); returns
+  /// whether any mapping changed (the caller then shoots down the TLBs).
+  private static func applyToBackedPages(_ start: UInt64, _ end: UInt64, _ protection: UserProtection?) -> Bool {
+    let space = KernelMemory.kernelSpace!
+    var changed = false
+    var cursor = start
+    let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
+    while let page = space.firstMapped(from: cursor, below: end) {
+      cursor = page + pageSize
+      do throws(PageTableError) {
+        if let protection {
+          try space.protect(page, flags: protection.pageFlags)
+        } else {
+          let translation = try space.unmap(page, frames: &KernelMemory.frames!)
+          KernelMemory.frames!.free(translation.physical)
+          backedPages &-= 1
+        }
+        changed = true
+      } catch {
+        panic("user space: cannot change the mapping at \(hex: page) (\(error.name))")
+      }
+    }
+    KernelMemory.heapLock.releaseRestoringInterrupts(flags)
+    return changed
+  }
+}
+
+/// Protection of committed user memory. Writable and executable are never granted together.
+enum UserProtection: Equatable {
+  case readOnly, readWrite, readExecute
+
+  var pageFlags: PageFlags {
+    switch self {
+    case .readOnly: return PageFlags(rawValue: PageFlags.user.rawValue | PageFlags.noExecute.rawValue)
+    case .readWrite:
+      return PageFlags(rawValue: PageFlags.user.rawValue | PageFlags.writable.rawValue | PageFlags.noExecute.rawValue)
+    case .readExecute: return PageFlags.user
+    }
+  }
+}
+
+/// Kernel access to user memory: ranges are checked to lie in the user half, and the copy runs
+/// with SMAP lifted (STAC/CLAC in user_copy); missing pages are backed on the way or make the
+/// copy fail (the page-fault handler resumes at the routine's fix-up).
+enum UserMemory {
+  static func isUserRange(_ address: UInt64, count: UInt64) -> Bool {
+    address >= pageSize && address < UserSpace.limit && count <= UserSpace.limit - address
+  }
+
+  static func copyIn(_ destination: UnsafeMutableRawPointer, from address: UInt64, count: Int) -> Bool {
+    guard count >= 0, isUserRange(address, count: UInt64(count)) else { return false }
+    return user_copy(destination, UnsafeRawPointer(bitPattern: UInt(address)), UInt64(count)) == 0
+  }
+
+  static func copyOut(to address: UInt64, from source: UnsafeRawPointer, count: Int) -> Bool {
+    guard count >= 0, isUserRange(address, count: UInt64(count)) else { return false }
+    return user_copy(UnsafeMutableRawPointer(bitPattern: UInt(address)), source, UInt64(count)) == 0
+  }
+}
