@@ -53,7 +53,7 @@ public struct Instance {
     public var module: WasmModule { entity.module }
 
     /// The export called `name`.
-    public func export(_ name: String) -> Extern? { entity.exportsByName[name]?.handle(store) }
+    public func export(_ name: String) -> Extern? { entity.exportsByName[ExactName(name)]?.handle(store) }
 
     public func function(_ name: String) -> Func? {
         if case .function(let function) = export(name) { return function }
@@ -109,7 +109,7 @@ final class InstanceEntity {
     var elementSegments: [[UInt64]] = []
     /// Data segment ranges in the module bytes; emptied by `data.drop`.
     var dataSegments: [Range<Int>] = []
-    private(set) var exportsByName: [String: ExternEntity] = [:]
+    private(set) var exportsByName: [ExactName: ExternEntity] = [:]
 
     private init(store: Store, module: WasmModule) {
         self.module = module
@@ -296,7 +296,7 @@ final class InstanceEntity {
             case .global: value = index < globals.count ? .global(globals[index]) : nil
             }
             guard let value else { throw InstanceEntity.unreachableError() }
-            exportsByName[entry.name] = value
+            exportsByName[ExactName(entry.name)] = value
         }
         // Element segments are evaluated to references at instantiation (§4.5.4 step 9).
         for segment in decoded.elements {

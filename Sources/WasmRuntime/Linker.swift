@@ -3,14 +3,14 @@ import WasmFrontEnd
 /// Resolves a module's imports by module and field name, then instantiates it. Definitions
 /// are objects of one store: use a linker with the store its definitions belong to.
 public final class Linker {
-    private var definitions: [String: Extern] = [:]
+    private var definitions: [ExactName: Extern] = [:]
 
     public init() {}
 
-    private static func key(_ module: String, _ name: String) -> String {
+    private static func key(_ module: String, _ name: String) -> ExactName {
         // Names may contain any character: length-prefix the module name so that distinct
         // (module, name) pairs never collide.
-        String(module.utf8.count) + ":" + module + name
+        ExactName(String(module.utf8.count) + ":" + module + name)
     }
 
     /// Defines (or replaces) `module.name`.

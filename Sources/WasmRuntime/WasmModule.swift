@@ -14,6 +14,8 @@ public final class WasmModule {
     let typeIDs: [UInt64]
     /// Defined-function indices sorted by code offset, for symbolisation.
     private let functionsByOffset: [Int]
+    /// Export names of functions, used in backtraces when the name section has no name.
+    private let exportedFunctionNames: [UInt32: String]
 
     /// Decodes, validates and compiles `bytes`.
     public convenience init(engine: Engine, bytes: [UInt8]) throws(WasmError) {
@@ -39,6 +41,11 @@ public final class WasmModule {
             code = memory
         }
         typeIDs = module.types.map { engine.typeID(of: $0) }
+        var exported: [UInt32: String] = [:]
+        for entry in module.exports where entry.kind == .function && exported[entry.index] == nil {
+            exported[entry.index] = entry.name
+        }
+        exportedFunctionNames = exported
         functionsByOffset = Array(0..<image.functionOffsets.count).sorted { image.functionOffsets[$0] < image.functionOffsets[$1] }
     }
 
@@ -84,7 +91,8 @@ public final class WasmModule {
         guard offset < start + image.functionSizes[defined] else { return nil }
         let index = UInt32(module.importedFunctionCount + defined)
         let exactOffset = Int(exact &- UInt(bitPattern: code.base)) - start
-        return BacktraceFrame(functionIndex: index, functionName: module.names?.functionNames[index],
+        let functionName = module.names?.functionNames[index] ?? exportedFunctionNames[index]
+        return BacktraceFrame(functionIndex: index, functionName: functionName,
                               codeOffset: exactOffset, moduleName: name)
     }
 }

@@ -172,12 +172,14 @@ final class JITInstance {
         let entry = unsafeBitCast(code + Int(compiled.stubs.entryTrampoline), to: EntryFunction.self)
         let target = funcRefs.load(fromByteOffset: Int(index) * VMFuncRefLayout.size, as: UnsafeRawPointer.self)
         let calleeContext = funcRefs.load(fromByteOffset: Int(index) * VMFuncRefLayout.size + VMFuncRefLayout.vmctx, as: UnsafeMutableRawPointer.self)
-        JITInstance.currentActivation = activation
         let status = values.withUnsafeMutableBufferPointer { buffer in
             entry(calleeContext, target, buffer.baseAddress, slotCount, activation)
         }
         if status != 0 { return .trap(TrapKind(rawValue: status)!) }
-        return .values(Array(values.prefix(type.results.count)))
+        // i32/f32 results occupy the low 4 bytes of their slots; the rest is unspecified.
+        return .values(type.results.enumerated().map { index, result in
+            result == .i32 || result == .f32 ? values[index] & 0xFFFF_FFFF : values[index]
+        })
     }
 
     func callI32(_ index: UInt32, _ arguments: [UInt64]) -> Int32? {
@@ -193,11 +195,13 @@ final class JITInstance {
     // MARK: Trap handling (process-wide; JIT tests run serialized)
 
     nonisolated(unsafe) static var instances: [JITInstance] = []
-    nonisolated(unsafe) static var currentActivation: UnsafeMutableRawPointer?
+    static let registryLock = NSLock()
     nonisolated(unsafe) static var previousActions: [Int32: sigaction] = [:]
     nonisolated(unsafe) static var installed = false
 
     static func install(_ instance: JITInstance) {
+        registryLock.lock()
+        defer { registryLock.unlock() }
         instances.append(instance)
         guard !installed else { return }
         installed = true
@@ -212,17 +216,19 @@ final class JITInstance {
     }
 
     static func uninstall(_ instance: JITInstance) {
+        registryLock.lock()
+        defer { registryLock.unlock() }
         instances.removeAll { $0 === instance }
     }
 
     /// The trap kind for a faulting pc inside one of the loaded images, with that image's
-    /// trap-exit address.
-    static func lookup(pc: UInt) -> (TrapKind, UInt)? {
+    /// trap-exit address and activation record. (Each instance runs on one thread at a time.)
+    static func lookup(pc: UInt) -> (TrapKind, UInt, UnsafeMutableRawPointer)? {
         for instance in instances {
             let base = UInt(bitPattern: instance.code)
             guard pc >= base, pc < base + UInt(instance.compiled.code.count) else { continue }
             guard let kind = instance.compiled.trapKind(atCodeOffset: UInt32(pc - base)) else { return nil }
-            return (kind, base + UInt(instance.compiled.stubs.trapExit))
+            return (kind, base + UInt(instance.compiled.stubs.trapExit), instance.activation)
         }
         return nil
     }
@@ -247,9 +253,7 @@ private func jitSignalHandler(_ signal: Int32, _ info: UnsafeMutablePointer<sigi
     let handled: Bool = withUnsafeMutablePointer(to: &context.pointee.uc_mcontext.gregs) { gregs in
         gregs.withMemoryRebound(to: Int64.self, capacity: 23) { registers in
             let pc = UInt(bitPattern: Int(registers[16]))
-            guard let (kind, trapExit) = JITInstance.lookup(pc: pc), let activation = JITInstance.currentActivation else {
-                return false
-            }
+            guard let (kind, trapExit, activation) = JITInstance.lookup(pc: pc) else { return false }
             registers[15] = activation.load(fromByteOffset: VMActivationLayout.entryStackPointer, as: Int64.self)
             registers[13] = Int64(kind.rawValue)
             registers[16] = Int64(Int(bitPattern: trapExit))

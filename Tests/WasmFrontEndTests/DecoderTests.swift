@@ -562,7 +562,7 @@ private func bodyInstructions(_ module: Module, _ index: Int) throws(WasmError) 
 
     @Test func memoryInstructions() throws {
         #expect(try instructions([0x28, 0x02, 0x10, 0x3E, 0x02, 0x80, 0x80, 0x04]) == [
-            .load(.i32Load, MemoryArgument(align: 1, offset: 16)),  // align=2 bytes: log2 1
+            .load(.i32Load, MemoryArgument(align: 2, offset: 16)),
             .store(.i64Store32, MemoryArgument(align: 2, offset: 65536)),
         ])
         for opcode: UInt8 in 0x28...0x35 {

@@ -600,3 +600,89 @@ private func tables(_ module: inout Module) {
         module.exports = [Export(name: "\u{E9}", kind: .memory, index: 0), Export(name: "e\u{301}", kind: .memory, index: 0)]
     } == nil)
 }
+
+// MARK: SIMD integration and whole-module checks
+
+@Test func simdInstructionsUseTheirTypingAndTheMemoryIndex() {
+    let vector = Instruction.v128Const(V128(low: 0, high: 0))
+    expectValid([vector, .simdLane(.i8x16ExtractLaneS, lane: 15), .end], results: [.i32])
+    let badLane = bodyError([vector, .simdLane(.i8x16ExtractLaneS, lane: 16), .drop, .end])
+    #expect(badLane?.message == "invalid lane index")
+    #expect(badLane?.functionIndex == 0)
+    #expect(badLane?.offset == 1)
+    expectInvalid("type mismatch", at: 1, [.i32Const(0), .simdLane(.i8x16ExtractLaneS, lane: 0), .drop, .end])
+    expectInvalid("unknown memory 0", at: 1,
+                  [.i32Const(0), .simdLoad(.v128Load, MemoryArgument(align: 4, offset: 0)), .drop, .end])
+    expectValid([.i32Const(0), .simdLoad(.v128Load, MemoryArgument(align: 4, offset: 0)), .drop, .end],
+                configure: oneMemory)
+}
+
+@Test func localCountsBeyondTheIndexSpaceAreRejected() {
+    let error = bodyError([.end], locals: [LocalRun(count: UInt32.max, type: .i32)])
+    #expect(error?.message == "too many locals")
+    #expect(error?.phase == .decoding)
+}
+
+@Test func validateModuleChecksBodyCount() {
+    var module = Module(bytes: [])
+    module.types = [FunctionType(parameters: [], results: [])]
+    module.functionTypeIndices = [0]
+    do throws(WasmError) {
+        try validateModule(module)
+        Issue.record("expected an error")
+    } catch {
+        #expect(error.message == "function and code section have inconsistent lengths")
+    }
+}
+
+// MARK: Robustness
+
+/// Random instruction streams with random (often out-of-range) immediates must only ever
+/// produce errors, never traps.
+@Test func randomInstructionStreamsNeverTrap() {
+    var generator = SystemRandomNumberGenerator()
+    func index() -> UInt32 { [0, 1, 2, 3, 100, UInt32.max].randomElement(using: &generator)! }
+    func valueType() -> ValueType { [.i32, .i64, .f32, .f64, .v128, .funcref, .externref].randomElement(using: &generator)! }
+    func blockType() -> BlockType { [.empty, .value(valueType()), .typeIndex(index())].randomElement(using: &generator)! }
+    func argument() -> MemoryArgument { MemoryArgument(align: index(), offset: 0, memory: index() % 2) }
+    func instruction() -> Instruction {
+        let all: [Instruction] = [
+            .unreachable, .nop, .block(blockType()), .loop(blockType()), .if(blockType()), .else, .end, .end, .end,
+            .br(depth: index()), .brIf(depth: index()),
+            .brTable(BranchTable(targets: [index(), index(), index()], defaultTarget: index())), .return,
+            .call(function: index()), .callIndirect(typeIndex: index(), table: index()),
+            .refNull(.funcref), .refIsNull, .refFunc(function: index()), .drop, .select, .typedSelect(valueType()),
+            .localGet(index()), .localSet(index()), .localTee(index()), .globalGet(index()), .globalSet(index()),
+            .tableGet(table: index()), .tableSet(table: index()), .tableInit(element: index(), table: index()),
+            .elemDrop(element: index()), .tableCopy(destination: index(), source: index()),
+            .tableGrow(table: index()), .tableSize(table: index()), .tableFill(table: index()),
+            .load(.i64Load, argument()), .store(.i32Store8, argument()), .memorySize(memory: index()),
+            .memoryGrow(memory: index()), .memoryInit(data: index(), memory: index()), .dataDrop(data: index()),
+            .memoryCopy(destination: index(), source: index()), .memoryFill(memory: index()),
+            .i32Const(0), .i64Const(0), .f32Const(bits: 0), .f64Const(bits: 0),
+            .numeric(NumericOperation.allCases.randomElement(using: &generator)!),
+            .v128Const(V128(low: 0, high: 0)), .simdLane(.i8x16ExtractLaneS, lane: UInt8(index() % 20)),
+            .simdLoad(.v128Load, argument()),
+        ]
+        return all.randomElement(using: &generator)!
+    }
+    let configure: (inout Module) -> Void = { module in
+        module.types.append(FunctionType(parameters: [.i32, .i64], results: [.f32]))
+        module.tables.append(TableType(elementType: .funcref, limits: Limits(min: 1)))
+        module.memories.append(MemoryType(limits: Limits(min: 1)))
+        module.globals.append(Global(type: GlobalType(valueType: .i32, isMutable: true), initializer: constant(.i32Const(0))))
+        module.elements.append(ElementSegment(type: .funcref, items: .functionIndices([0]), mode: .declarative, offset: 0))
+        module.dataCount = 1
+        module.data.append(DataSegment(mode: .passive, range: 0..<0))
+    }
+    var accepted = 0
+    for _ in 0..<1000 {
+        let body = (0..<Int.random(in: 1...40, using: &generator)).map { _ in instruction() }
+        if bodyError(body, params: [.i32], results: [.i32], locals: [LocalRun(count: 2, type: .f64)],
+                     configure: configure) == nil {
+            accepted += 1
+        }
+    }
+    // Mostly invalid by construction; the point is that nothing trapped.
+    #expect(accepted < 1000)
+}

@@ -146,6 +146,15 @@ import WasmFrontEnd
         #expect(instance.global("d")?.value == .f64(0x8000_0000_0000_0001))
     }
 
+    @Test func handlesKeepTheStoreAlive() throws {
+        // The fixture (and its store variable) is gone after this line; the handle keeps it.
+        let instance = try Fixture().instantiate("""
+            (module (global (export "g") i32 (i32.const 5)) (table (export "t") 1 funcref))
+            """)
+        #expect(instance.global("g")?.value == .i32(5))
+        #expect(instance.table("t")?.get(0) == .funcref(nil))
+    }
+
     @Test func exportsAreListedInOrder() throws {
         let fixture = Fixture()
         let instance = try fixture.instantiate("""

@@ -19,7 +19,7 @@ struct Fixture {
     }
 
     func module(_ text: String) throws -> WasmModule {
-        try WasmModule(engine: engine, bytes: wat2wasm(text))
+        try WasmModule(engine: engine, bytes: wat2wasm(text, options: EncodeOptions(nameSection: true)))
     }
 
     func instantiate(_ text: String) throws -> Instance {

@@ -1,10 +1,10 @@
-/* Iterative radix-2 complex FFT of 2^16 points: n forward+inverse round trips. Twiddle factors
+/* Iterative radix-2 complex FFT of 2^16 points (2^10 for tiny n): n forward+inverse round trips. Twiddle factors
  * come from a Taylor series (only + - * /), so every engine computes identical bits. */
 #include "bench.h"
 
-#define LOG2N 16
-#define N (1u << LOG2N)
 #define PI 3.141592653589793
+
+static u32 N; /* points: 2^16, or 2^10 for tiny n */
 
 /* sin and cos for |x| <= pi/4 by Taylor series; larger angles via symmetry. */
 static double taylor_sin(double x) {
@@ -61,6 +61,7 @@ static void fft(double *re, double *im, const double *wr, const double *wi, int 
 
 BENCH_ENTRY {
     bench_reset();
+    N = BENCH_PICK(n, 1u << 16, 1u << 10);
     double *re = bench_alloc(N * sizeof(double)), *im = bench_alloc(N * sizeof(double));
     double *wr = bench_alloc(N / 2 * sizeof(double)), *wi = bench_alloc(N / 2 * sizeof(double));
     for (u32 k = 0; k < N / 2; k++) twiddle(k, &wr[k], &wi[k]);

@@ -14,14 +14,14 @@ static inline u32 hash32(u32 x) {
 
 BENCH_ENTRY {
     bench_reset();
-    const u32 capacity = 1u << 20; /* 8 MiB of slots; at most ~45% live. */
+    const u32 capacity = n >= 100000 ? 1u << 20 : 1u << 12; /* 8 MiB of slots; at most half live */
     const u32 mask = capacity - 1;
     Slot *slots = bench_alloc(capacity * sizeof(Slot));
     bench_memset(slots, 0, capacity * sizeof(Slot));
     Rng rng = rng_seed(7);
     u64 h = 0;
     u32 live = 0, hits = 0;
-    const u32 key_space = 900000;
+    const u32 key_space = n >= 100000 ? 900000 : 3000;
     for (int op = 0; op < n; op++) {
         u64 r = rng_next(&rng);
         u32 key = (u32)(r % key_space) + 2; /* keys 0 and 1 mark empty and deleted slots */

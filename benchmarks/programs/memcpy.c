@@ -1,10 +1,10 @@
 /* memcpy/memmove-heavy traffic: n rounds of block copies of sizes from 8 bytes to 64 KiB between
- * pseudo-random offsets of a 4 MiB buffer (overlapping moves included), plus memset fills. */
+ * pseudo-random offsets of a 4 MiB buffer (256 KiB for tiny n) (overlapping moves included), plus memset fills. */
 #include "bench.h"
 
 BENCH_ENTRY {
     bench_reset();
-    const u32 size = 4u << 20;
+    const u32 size = BENCH_PICK(n, 4u << 20, 256u << 10);
     u8 *buf = bench_alloc(size);
     u8 *scratch = bench_alloc(64 * 1024);
     for (u32 i = 0; i < size; i++) buf[i] = (u8)(i ^ (i >> 9));

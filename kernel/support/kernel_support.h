@@ -166,7 +166,7 @@ typedef struct {
 extern const user_program user_programs[];
 extern const uint64_t user_program_count;
 static inline const user_program *user_program_table(void) { return user_programs; }
-/// A stand-in for a compiled module (user_programs.S): a header of 12 offsets, then code.
+/// A stand-in for a compiled module (user_programs.S): a header of 13 offsets, then code.
 extern const uint8_t activation_blob_start[], activation_blob_end[];
 static inline const uint8_t *activation_blob(void) { return activation_blob_start; }
 static inline uint64_t activation_blob_size(void) { return (uint64_t)(activation_blob_end - activation_blob_start); }
@@ -279,4 +279,7 @@ static inline void tlb_acknowledge(uint32_t cpu, uint32_t generation) {
 }
 static inline void spin_release_value_u32(volatile uint32_t *word, uint32_t value) {
   __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+}
+static inline void outw(uint16_t port, uint16_t value) {
+  __asm__ volatile("outw %0, %1" : : "a"(value), "Nd"(port));
 }

@@ -1,13 +1,11 @@
 import Foundation
+import HostedPlatform
+import WasmFrontEnd
+import WasmRuntime
 
 /// Apus's own engine, hosted (the JIT running natively on Linux): one column per tier, each
 /// with CPU-specific code generation on and forced off.
 ///
-/// Seam for the runtime engineers: once `Sources/WasmRuntime` exposes a hosted engine
-/// (Engine/Store/Instance/Func.call), make `ApusEngine` conform to `InProcessWasmEngine`:
-/// `compile` = decode + validate + JIT-compile + instantiate with `configuration`, and
-/// `run` = call the export `run(i32) -> i64`. Then list the real tiers in `variants()`.
-/// Until then every Apus column reports itself unavailable; no numbers are ever invented.
 public struct ApusEngine: BenchEngine {
     /// One way of configuring Apus's compiler.
     public struct Configuration: Sendable, Equatable {
@@ -38,13 +36,57 @@ public struct ApusEngine: BenchEngine {
         }
     }
 
-    public func unavailableReason() -> String? {
-        "the Apus runtime (Sources/WasmRuntime) cannot run modules yet"
-    }
+    public func unavailableReason() -> String? { nil }
 
     public func version() -> String? { nil }
+}
 
-    public func measure(_ jobs: [BenchJob], progress: (String) -> Void) -> [BenchMeasurement] {
-        jobs.map { _ in .failure(unavailableReason() ?? "unavailable") }
+/// A bench failure raised by the Apus engine (the module did not compile, link, or ran into a trap).
+struct ApusBenchError: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension ApusEngine: InProcessWasmEngine {
+    public struct Compiled {
+        let instance: Instance
+        let run: Func
+    }
+
+    /// Decode + validate + JIT-compile + instantiate: all timed as compilation.
+    public func compile(_ bytes: [UInt8]) throws -> Compiled {
+        var engineConfiguration = Engine.Configuration()
+        engineConfiguration.forceBaselineISA = !configuration.cpuSpecific
+        let engine = Engine(platform: HostedPlatform.shared, configuration: engineConfiguration)
+        let module: WasmModule
+        do throws(WasmError) {
+            module = try WasmModule(engine: engine, bytes: bytes)
+        } catch {
+            throw ApusBenchError(description: error.description)
+        }
+        let store = Store(engine: engine)
+        let instance: Instance
+        do throws(InstantiationError) {
+            instance = try Linker().instantiate(store, module)
+        } catch {
+            throw ApusBenchError(description: error.description)
+        }
+        guard let run = instance.function("run") else {
+            throw ApusBenchError(description: "module has no export 'run'")
+        }
+        return Compiled(instance: instance, run: run)
+    }
+
+    /// Calls `run(n) -> i64`: timed as execution.
+    public func run(_ compiled: Compiled, n: Int32) throws -> Int64 {
+        let results: [Value]
+        do throws(Trap) {
+            results = try compiled.run.call([.i32(UInt32(bitPattern: n))])
+        } catch {
+            throw ApusBenchError(description: "trap: " + error.message)
+        }
+        guard results.count == 1, case .i64(let bits) = results[0] else {
+            throw ApusBenchError(description: "run did not return one i64")
+        }
+        return Int64(bitPattern: bits)
     }
 }

@@ -6,7 +6,10 @@ public enum BenchChart {
     static let palette = ["#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2", "#edc948", "#9c755f"]
 
     public static func svg(_ results: BenchResults) -> String {
-        let engines = results.ratioPairs.filter { $0.denominator == "native" }.map(\.numerator)
+        // Only engines that ran get bars; unavailable ones are named in grey beside the legend.
+        let ran = Set(results.columns.filter { $0.unavailable == nil }.map(\.id))
+        let engines = results.ratioPairs.filter { $0.denominator == "native" && ran.contains($0.numerator) }
+            .map(\.numerator)
         let groups = results.programs.map(\.name) + ["geomean"]
         func value(_ engine: String, _ group: Int) -> Double? {
             group < results.programs.count
@@ -19,7 +22,7 @@ public enum BenchChart {
         let barWidth = 12.0, groupGap = 14.0, left = 70.0, top = 60.0, plotHeight = 340.0
         let groupWidth = max(1, Double(engines.count)) * barWidth + groupGap
         let plotWidth = Double(groups.count) * groupWidth
-        let width = left + plotWidth + 30, height = top + plotHeight + 110
+        let width = max(left + plotWidth + 30, 900), height = top + plotHeight + 90
         func y(_ ratio: Double) -> Double {
             top + plotHeight * (1 - (log10(ratio) - log10(low)) / (log10(high) - log10(low)))
         }

@@ -17,7 +17,7 @@ public enum BenchReport {
         }
 
         lines.append("")
-        lines.append("Execution time, seconds: min / median")
+        lines.append("Execution time, milliseconds: min / median")
         var header = pad("program", 14) + pad("n", 10)
         for column in ran { header += pad(column.id, 22) }
         lines.append(header)
@@ -25,7 +25,7 @@ public enum BenchReport {
             var row = pad(program.name, 14) + pad(String(n(program, results.size)), 10)
             for column in ran {
                 if let stats = results.runStats(column.id, index) {
-                    row += pad(seconds(stats.min) + " / " + seconds(stats.median), 22)
+                    row += pad(milliseconds(stats.min) + " / " + milliseconds(stats.median), 22)
                 } else {
                     row += pad(results.problem(column.id, index) != nil ? "FAILED" : "-", 22)
                 }
@@ -37,16 +37,18 @@ public enum BenchReport {
         if !pairs.isEmpty {
             lines.append("")
             lines.append("Ratios of min execution time (lower is faster for the first engine)")
-            let width = max(16, pairs.map { $0.numerator.count + $0.denominator.count + 3 }.max() ?? 0)
-            lines.append(pad("program", 14) + pairs.map { pad("\($0.numerator)/\($0.denominator)", width) }.joined())
-            for (index, program) in results.programs.enumerated() {
-                lines.append(
-                    pad(program.name, 14)
-                        + pairs.map { pad(ratio(results.ratio($0.numerator, $0.denominator, index)), width) }.joined())
+            let titles = pairs.map { "\($0.numerator)/\($0.denominator)" }
+            let widths = titles.map { $0.count + 2 }
+            func row(_ label: String, _ cells: [String]) -> String {
+                pad(label, 14) + zip(cells, widths).map { pad($0, $1) }.joined()
             }
-            lines.append(
-                pad("geomean", 14)
-                    + pairs.map { pad(ratio(results.ratioGeometricMean($0.numerator, $0.denominator)), width) }.joined())
+            lines.append(row("program", titles))
+            for index in results.programs.indices {
+                lines.append(
+                    row(results.programs[index].name,
+                        pairs.map { ratio(results.ratio($0.numerator, $0.denominator, index)) }))
+            }
+            lines.append(row("geomean", pairs.map { ratio(results.ratioGeometricMean($0.numerator, $0.denominator)) }))
         }
 
         let compilers = ran.filter { column in results.programs.indices.contains { results.compileStats(column.id, $0) != nil } }
@@ -168,7 +170,9 @@ public enum BenchReport {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 
-    static func seconds(_ value: Double) -> String { String(format: "%.4g", value) }
-    static func milliseconds(_ value: Double) -> String { String(format: "%.3g", value * 1000) }
+    static func milliseconds(_ value: Double) -> String {
+        let ms = value * 1000
+        return ms >= 100 ? String(format: "%.0f", ms) : String(format: "%.3g", ms)
+    }
     static func ratio(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
 }

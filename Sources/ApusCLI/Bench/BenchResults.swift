@@ -7,6 +7,13 @@ public struct BenchColumn: Sendable {
     /// Why the engine could not run; nil when it ran.
     public var unavailable: String?
     public var isApus: Bool
+
+    public init(id: String, version: String?, unavailable: String?, isApus: Bool) {
+        self.id = id
+        self.version = version
+        self.unavailable = unavailable
+        self.isApus = isApus
+    }
 }
 
 /// Everything one `apus bench` run measured, and the derived numbers every report shows.

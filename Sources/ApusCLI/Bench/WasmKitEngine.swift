@@ -11,9 +11,10 @@ public struct WasmKitEngine: InProcessWasmEngine {
     public func unavailableReason() -> String? { nil }
     public func version() -> String? { "0.4.2 interpreter" }
 
+    // WasmKit's names are qualified: ApusCLI and the Apus runtime have types of the same names.
     public struct Compiled {
-        var store: Store
-        var run: Function
+        var store: WasmKit.Store
+        var run: WasmKit.Function
     }
 
     struct MissingExport: Error, CustomStringConvertible {
@@ -21,14 +22,14 @@ public struct WasmKitEngine: InProcessWasmEngine {
     }
 
     struct UnexpectedResult: Error, CustomStringConvertible {
-        var results: [Value]
+        var results: [WasmKit.Value]
         var description: String { "run returned \(results), expected one i64" }
     }
 
     public func compile(_ bytes: [UInt8]) throws -> Compiled {
-        let engine = Engine(configuration: EngineConfiguration(compilationMode: .eager))
-        let store = Store(engine: engine)
-        let module = try parseWasm(bytes: bytes)
+        let engine = WasmKit.Engine(configuration: WasmKit.EngineConfiguration(compilationMode: .eager))
+        let store = WasmKit.Store(engine: engine)
+        let module = try WasmKit.parseWasm(bytes: bytes)
         let instance = try module.instantiate(store: store)
         guard let run = instance.exports[function: "run"] else { throw MissingExport() }
         return Compiled(store: store, run: run)

@@ -23,7 +23,7 @@ public struct ValidateCommand: ParsableCommand {
         for path in files {
             let line = Self.check(path: path)
             switch line {
-            case .valid(let text), .invalid(let text): print(text)
+            case .valid(let text), .invalid(let text): StandardOutput.write(text + "\n")
             case .unreadable(let text): StandardError.write("error: " + text + "\n")
             }
             if case .valid = line {} else { allValid = false }

@@ -5,11 +5,11 @@ import Foundation
 public struct WastCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "wast",
-        abstract: "Run .wast spec scripts against Apus's front end.",
+        abstract: "Run .wast spec scripts with Apus's front end and runtime.",
         discussion: """
             Every module must decode and validate, assert_malformed modules must be rejected by the \
-            text parser or the decoder, assert_invalid modules by the validator. Directives that need \
-            execution are counted as skipped. The last line is 'N passed, N failed, N skipped'; \
+            text parser or the decoder, assert_invalid modules by the validator. Other directives run with the JIT and runtime \
+            (with --front-end-only they are counted as skipped). The last line is 'N passed, N failed, N skipped'; \
             exits 1 if anything failed.
             """
     )
@@ -22,6 +22,15 @@ public struct WastCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Also print counts per directive kind.")
     public var byKind = false
+
+    @Flag(name: .long, help: "Only decode and validate; count directives that need execution as skipped.")
+    public var frontEndOnly = false
+
+    @Option(name: .long, help: ArgumentHelp("Memory bounds checks when executing: guard (guard regions) or explicit.", valueName: "guard|explicit"))
+    public var boundsChecks: WastBoundsChecks = .guard
+
+    @Flag(name: .long, help: "Compile for the baseline CPU features only.")
+    public var baselineIsa = false
 
     public init() {}
 
@@ -36,13 +45,13 @@ public struct WastCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let showProgress = scripts.count > 1 && isatty(STDERR_FILENO) != 0
-        let runner = SpecScriptRunner()
+        let runScript = makeScriptRunner()
         var results: [SpecFileResult] = []
         for (index, path) in scripts.enumerated() {
             if showProgress {
                 StandardError.write("\r\u{1B}[K[" + String(index + 1) + "/" + String(scripts.count) + "] " + SpecReport.displayName(path))
             }
-            let result = runner.run(path: path)
+            let result = runScript(path)
             if showProgress { StandardError.write("\r\u{1B}[K") }
             StandardOutput.write(SpecReport.text(for: result) + "\n")
             results.append(result)
@@ -66,5 +75,20 @@ public struct WastCommand: ParsableCommand {
         let totals = SpecReport.totals(results)
         StandardOutput.write(totals.description + "\n")
         if totals.failed > 0 { throw ExitCode.failure }
+    }
+}
+
+/// `--bounds-checks` values.
+public enum WastBoundsChecks: String, ExpressibleByArgument, Sendable {
+    case `guard`, explicit
+}
+
+extension WastCommand {
+    /// Runs one script: front end only, or executed by the runtime (`RuntimeSpecExecutor`).
+    func makeScriptRunner() -> (String) -> SpecFileResult {
+        if frontEndOnly { return { SpecScriptRunner().run(path: $0) } }
+        let engine = RuntimeSpecExecutor.makeEngine(boundsChecks: boundsChecks == .explicit ? .explicit : .guardRegion,
+                                                    forceBaselineISA: baselineIsa)
+        return { RuntimeSpecExecutor.runScript(path: $0, engine: engine) }
     }
 }

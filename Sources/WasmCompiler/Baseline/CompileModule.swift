@@ -4,8 +4,9 @@ import WasmFrontEnd
 ///
 /// Module-level validation runs first (`ValidationContext(validating:)`); each body is then
 /// validated in the same pass that compiles it, so an invalid module fails with the
-/// validator's error. SIMD is not supported yet: a body that uses a SIMD instruction fails with
-/// a validation-phase error saying so.
+/// validator's error (the same one `validateModule` reports). SIMD is not supported yet: a
+/// valid module that uses a SIMD instruction, or exceeds an implementation limit (frame size,
+/// huge indices), fails after validation with a validation-phase error saying so.
 public func compileModule(_ module: Module, configuration: CompilerConfiguration = CompilerConfiguration())
     throws(WasmError) -> CompiledModule {
     let context = try ValidationContext(validating: module)
@@ -24,6 +25,7 @@ public func compileModule(_ module: Module, configuration: CompilerConfiguration
         let functionIndex = UInt32(truncatingIfNeeded: context.importedFunctionCount + position)
         functions.append(try generator.compileFunction(body, functionIndex: functionIndex))
     }
+    if let error = generator.deferredError { throw error }
     guard generator.assembler.resolveFixups() else {
         throw .invalid("internal compiler error: unbound label", at: 0)
     }

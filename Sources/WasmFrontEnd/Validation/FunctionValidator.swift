@@ -27,13 +27,14 @@ public struct ControlFrameInfo: Sendable {
 /// The single-pass type checker of one function body (core spec §3.3 and the validation
 /// algorithm of its appendix). Feed it the body's instructions in order with `validate(_:at:)`,
 /// then call `finish(at:)`. The compiler runs it in its code-generation loop, reading the
-/// operand and control state *before* validating each instruction; no memory is allocated
-/// per instruction except for SIMD instructions and stack growth.
+/// operand and control state *before* validating each instruction (the way V8's Liftoff and
+/// Wasmtime's Winch validate while compiling). No memory is allocated per instruction apart
+/// from the amortised growth of the operand and control stacks.
 ///
 /// Errors are `WasmError`s with phase `.validation` (phase `.decoding` for the structural
 /// "END opcode expected" / "section size mismatch"), the instruction's byte offset and the
 /// function index.
-public struct FunctionValidator {
+public struct FunctionValidator: Sendable {
     /// The deepest control nesting accepted (counting the function frame). Hostile bodies of
     /// nested blocks are rejected here instead of growing the compiler's structures unboundedly.
     public static let maximumControlDepth = 10_000
@@ -64,7 +65,7 @@ public struct FunctionValidator {
     /// allocated on first need, cleared after each use).
     private var checkedBranchTypes: [UInt64] = []
 
-    private struct Frame {
+    private struct Frame: Sendable {
         var kind: ControlKind
         var blockType: FrameType
         var height: Int
@@ -72,7 +73,7 @@ public struct FunctionValidator {
     }
 
     /// A block type whose type index has been checked.
-    private enum FrameType {
+    private enum FrameType: Sendable {
         case empty
         case value(ValueType)
         case typeIndex(UInt32)

@@ -42,6 +42,12 @@ trap_common:
   pushq %r14
   pushq %r15
   cld
+  // Handlers run with SMAP enforced whatever the interrupted code had (user code may set AC;
+  // the kernel sets it only inside user-access windows); IRETQ restores the interrupted flags.
+  cmpb $0, smap_enabled(%rip)
+  je 3f
+  clac
+3:
   // From user mode (CS.RPL = 3): switch to the kernel's GS, then move the whole frame
   // (176 bytes) from the IST stack to the running task's kernel stack, so the handler may
   // switch tasks, sleep or fault again while the IST stack is free for the next entry.

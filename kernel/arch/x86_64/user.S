@@ -79,10 +79,12 @@ syscall_entry:
   swapgs
   sysretq
 
-// void context_switch(uint64_t *save_rsp, uint64_t new_rsp)
+// void context_switch(uint64_t *save_rsp, uint64_t new_rsp): RFLAGS and the callee-saved
+// registers are saved on the old stack, its pointer in *save_rsp.
   .global context_switch
   .p2align 4
 context_switch:
+  pushfq                            // AC (a user-access window) and IF belong to the task
   pushq %rbp
   pushq %rbx
   pushq %r12
@@ -97,6 +99,7 @@ context_switch:
   popq %r12
   popq %rbx
   popq %rbp
+  popfq
   ret
 
 // A new task's first context switch "returns" here with %rsp at the trap frame on top of its
@@ -112,9 +115,11 @@ task_start:
 // uint64_t user_copy(void *destination, const void *source, uint64_t n): returns the bytes not
 // copied. A fault between user_copy_fault_start and user_copy_fault_end on a user address that
 // cannot be backed resumes at user_copy_fixup with rcx = bytes left (REP MOVSB is restartable).
+// RFLAGS is saved and restored, so a copy inside a user-access window leaves the window open.
   .global user_copy, user_copy_fault_start, user_copy_fault_end, user_copy_fixup
   .p2align 4
 user_copy:
+  pushfq
   movq %rdx, %rcx
   cmpb $0, smap_enabled(%rip)
   je 1f
@@ -124,14 +129,11 @@ user_copy_fault_start:
   rep movsb
 user_copy_fault_end:
   xorl %eax, %eax
-  jmp 2f
+  popfq
+  ret
 user_copy_fixup:
   movq %rcx, %rax
-2:
-  cmpb $0, smap_enabled(%rip)
-  je 3f
-  clac
-3:
+  popfq
   ret
 
   .data
@@ -142,8 +144,8 @@ smap_enabled:
   .text
 
 // uint64_t user_call_enter(uint64_t *saved_rsp, const trap_frame *user, uint64_t *entry_top)
-// Runs user code from kernel mode as a call: saves the callee-saved registers and the stack
-// pointer in *saved_rsp, makes the stack below them the task's entry stack (*entry_top, the
+// Runs user code from kernel mode as a call: saves the callee-saved registers, RFLAGS and the
+// stack pointer in *saved_rsp, makes the stack below them the task's entry stack (*entry_top, the
 // CPU's kernel_stack_top and TSS.RSP0: system calls and interrupts from the user code land
 // there), copies the user frame to it and leaves through trap_return. Comes back only through
 // user_call_resume, which returns the result from this function.
@@ -157,7 +159,7 @@ user_call_enter:
   pushq %r13
   pushq %r14
   pushq %r15
-  subq $8, %rsp                     // 16-byte aligned entry stack top below the saved state
+  pushfq                            // AC (a user-access window) survives the call
   movq %rsp, (%rdi)
   movq %rsp, (%rdx)
   movq %rsp, %gs:CPU_LOCAL_KERNEL_STACK_TOP
@@ -179,7 +181,7 @@ user_call_enter:
 user_call_resume:
   movq %rdi, %rsp
   movq %rsi, %rax
-  addq $8, %rsp
+  popfq
   popq %r15
   popq %r14
   popq %r13

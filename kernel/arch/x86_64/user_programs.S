@@ -180,6 +180,7 @@ activation_blob_start:
   .quad act_site_load - activation_blob_start    // 72
   .quad act_site_divide - activation_blob_start  // 80
   .quad act_spin - activation_blob_start         // 88
+  .quad act_call_pointer - activation_blob_start // 96
 
 // entry(vmctx rdi, code rsi, values rdx, count rcx, activation r8) -> eax (0, or a trap kind)
 act_entry:
@@ -281,6 +282,23 @@ act_spin:
   decq %rcx
   jnz 1b
   movq %rcx, (%rdi)
+  retq
+
+// values[0] = (*values[2])(values[0], values[1]): a call through a pointer, as compiled code
+// calls builtins and host dispatchers (here: a kernel host-call gate).
+act_call_pointer:
+  pushq %rbp
+  movq %rsp, %rbp
+  pushq %r12
+  pushq %r12
+  movq %rdi, %r12
+  movq (%r12), %rdi
+  movq 8(%r12), %rsi
+  callq *16(%r12)
+  movq %rax, (%r12)
+  popq %r12
+  popq %r12
+  popq %rbp
   retq
 
 act_gate_add:

@@ -145,6 +145,24 @@ func testPageTableMapTranslateUnmap() throws(PageTableError) {
   } catch { expect(error == .notMapped, "double unmap is notMapped") }
 }
 
+func testPageTableFirstMapped() throws(PageTableError) {
+  var frames = makeAllocator()
+  let table = try PageTable(window: frames.window, frames: &frames)
+  let base: VirtualAddress = 0x0000_0040_0000_0000
+  expect(table.firstMapped(from: base, below: base + (8 << 30)) == nil, "empty range has no mapped page")
+  try table.map(base + (5 << 30) + 0x3000, to: 0x90_0000, flags: [.user], frames: &frames)
+  try table.map(base + 0x1000, to: 0x91_0000, flags: [.user], frames: &frames)
+  expect(table.firstMapped(from: base, below: base + (8 << 30)) == base + 0x1000, "finds the first page")
+  expect(table.firstMapped(from: base + 0x2000, below: base + (8 << 30)) == base + (5 << 30) + 0x3000,
+         "skips empty tables to the next page")
+  expect(table.firstMapped(from: base + 0x2000, below: base + (5 << 30) + 0x3000) == nil, "end is exclusive")
+  try table.map(base + (6 << 30), to: 0x20_0000, size: .size2M, flags: [.user], frames: &frames)
+  expect(table.firstMapped(from: base + (5 << 30) + 0x4000, below: base + (8 << 30)) == base + (6 << 30),
+         "finds a 2 MiB page")
+  expect(table.firstMapped(from: 0x0000_7FFF_FFFF_F000, below: 0xFFFF_FFFF_FFFF_FFFF) == nil,
+         "stops at the non-canonical hole")
+}
+
 func testPageTableHugePagesAndUser() throws(PageTableError) {
   var frames = makeAllocator()
   let table = try PageTable(window: frames.window, frames: &frames)
@@ -229,6 +247,7 @@ struct MemoryTests {
     do throws(PageTableError) {
       try testPageTableMapTranslateUnmap()
       try testPageTableHugePagesAndUser()
+      try testPageTableFirstMapped()
     } catch {
       expect(false, "unexpected page table error \(error)")
     }

@@ -18,8 +18,14 @@ extension X64CodeGenerator {
             localRunEnds.append(end)
         }
         declaredLocalCount = validator.localCount - parameterCount
-        guard declaredLocalCount * 8 <= Self.maximumFrameBytes / 2 else {
-            throw limitError("too many locals for this implementation", at: body.code.lowerBound)
+        // Implementation limits and unsupported instructions do not stop validation: the
+        // error is kept and reported after the whole module validated, so that an invalid
+        // module reports its validation error like `validateModule` does.
+        var generating = true
+        if declaredLocalCount * 8 > Self.maximumFrameBytes / 2 {
+            deferError(limitError("too many locals for this implementation", at: body.code.lowerBound))
+            generating = false
+            declaredLocalCount = 0
         }
         stack.removeAll(keepingCapacity: true)
         frames.removeAll(keepingCapacity: true)
@@ -49,17 +55,24 @@ extension X64CodeGenerator {
                 throw located
             }
             try validator.validate(instruction, at: offset)
-            if frames.isEmpty {
-                break  // the validator rejects anything after the final `end`
+            guard generating, !frames.isEmpty else { continue }
+            do {
+                try emit(instruction, at: offset)
+            } catch {
+                deferError(error)
+                generating = false
             }
-            try emit(instruction, at: offset)
         }
         try validator.finish(at: reader.offset)
+        guard generating else {
+            return CompiledFunction(codeOffset: UInt32(start), codeSize: 0, frameSize: 0)
+        }
 
         emitTrapStubs()
         let frameBytes = Self.fixedFrameBytes + 8 * (declaredLocalCount + maxStackHeight + maxOutgoingSlots)
         guard frameBytes <= Self.maximumFrameBytes else {
-            throw limitError("function frame too large for this implementation", at: body.code.lowerBound)
+            deferError(limitError("function frame too large for this implementation", at: body.code.lowerBound))
+            return CompiledFunction(codeOffset: UInt32(start), codeSize: 0, frameSize: 0)
         }
         let frameSize = (frameBytes + 15) & ~15
         for position in frameSizePatches {
@@ -71,6 +84,11 @@ extension X64CodeGenerator {
         }
         return CompiledFunction(codeOffset: UInt32(start), codeSize: UInt32(assembler.offset - start),
                                 frameSize: UInt32(frameSize + 16))
+    }
+
+    /// Keeps the first implementation-limit error; `compileModule` throws it at the end.
+    mutating func deferError(_ error: WasmError) {
+        if deferredError == nil { deferredError = error }
     }
 
     /// Frame set-up: frame pointer, stack-limit check, frame allocation, context save, zeroed

@@ -5,7 +5,9 @@ import WasmFrontEnd
 ///
 /// Value stack: every operand is tracked as an abstract `StackEntry` that is in a register, a
 /// constant, or spilled to its own frame slot (slot i belongs to stack position i).
-/// Registers come from a free pool and are spilled bottom-up under pressure.
+/// Registers come from a free pool and are spilled bottom-up under pressure. Locals live in
+/// frame slots; `local.get` loads a copy into a register, so operands never alias locals.
+/// i32 values in registers are kept zero-extended (every i32 operation uses 32-bit forms).
 ///
 /// Merge convention: at every control-flow boundary (block/loop/if entry, else, end, branches)
 /// and at every call all operands are spilled, so a label's state is always "positions below
@@ -18,7 +20,7 @@ import WasmFrontEnd
 ///   [rbp + 8]          return address
 ///   [rbp]              caller's rbp
 ///   [rbp - 8]          saved VMContext (r15)
-///   [rbp - 16]         reserved (zero)
+///   [rbp - 16]         reserved (zeroed by the prologue)
 ///   [rbp - 24 - 8*j]   declared local j (parameters live in their argument slots)
 ///   below              value-stack slots, then the outgoing argument area at [rsp]
 /// ```
@@ -32,6 +34,8 @@ struct X64CodeGenerator {
     let configuration: CompilerConfiguration
     let module: Module
     let context: ValidationContext
+    /// The first implementation-limit error (unsupported instruction, frame too large).
+    var deferredError: WasmError?
     /// Entry labels of the defined functions (index: function index − imported count).
     var functionLabels: [X64Label] = []
 
@@ -347,17 +351,14 @@ struct X64CodeGenerator {
         }
     }
 
-    /// Pops any operand into a register of its class.
+    /// Pops any operand into a register of its class; returns the entry as it was and its
+    /// register.
     mutating func popToRegister() -> (StackEntry, Location) {
-        let position = stack.count - 1
-        let entry = stack[position]
+        let entry = stack[stack.count - 1]
         if entry.type == .f32 || entry.type == .f64 {
-            let register = popXMM()
-            return (entry, .xmm(register))
+            return (entry, .xmm(popXMM()))
         }
-        let register = popGPR()
-        _ = position
-        return (entry, .gpr(register))
+        return (entry, .gpr(popGPR()))
     }
 
     /// Loads 8 bytes (or the type's width) from memory into a new register of the type's class.

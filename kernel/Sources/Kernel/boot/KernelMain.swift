@@ -33,6 +33,7 @@ func kernelMain(_ startInfoPhysical: UInt64) -> Never {
   startInterruptsAndProcessors(boot, features)
   SelfTests.run(boot)
   UserTests.run(boot)
+  BootPrograms.run(boot)
 
   Log.info("kernel ready (\(Clock.microsecondsSinceBoot()) us since boot)")
   QemuExit.success()

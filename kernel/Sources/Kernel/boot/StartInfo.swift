@@ -31,6 +31,10 @@ struct BootInfo {
   var commandLine = InlineArray<256, UInt8>(repeating: 0)
   var commandLineLength = 0
   var rsdpPhysical: UInt64 = 0
+  /// Boot modules (QEMU `-initrd`): physical ranges the frame allocator must not hand out.
+  static let maximumModules = 8
+  var modules = InlineArray<8, (base: UInt64, size: UInt64)>(repeating: (0, 0))
+  var moduleCount = 0
 
   /// Reads the start info at physical `address` through the boot direct map.
   static func read(startInfoPhysical address: UInt64) -> BootInfo {
@@ -50,6 +54,27 @@ struct BootInfo {
         info.commandLine[info.commandLineLength] = text[info.commandLineLength]
         info.commandLineLength += 1
       }
+    }
+
+    // Modules: count at 8, list at 16 (hvm_modlist_entry: paddr, size, cmdline, reserved).
+    let moduleCount = Int(base.load(fromByteOffset: 8, as: UInt32.self))
+    let moduleList = base.load(fromByteOffset: 16, as: UInt64.self)
+    if moduleCount > 0, moduleList != 0 {
+      let list = KernelMemory.directMap.pointer(to: moduleList)
+      for index in 0..<min(moduleCount, maximumModules) {
+        let entry = list.advanced(by: index * 32)
+        let size = entry.load(fromByteOffset: 8, as: UInt64.self)
+        guard size > 0 else { continue }
+        info.modules[info.moduleCount] = (entry.load(fromByteOffset: 0, as: UInt64.self), size)
+        info.moduleCount += 1
+      }
+    }
+
+    // QEMU's PVH boot ROM passes no modules; it reports the initrd through fw_cfg instead.
+    if info.moduleCount == 0, let initrd = FirmwareConfig.initrd() {
+      info.modules[0] = initrd
+      info.moduleCount = 1
+      Log.info("boot module: initrd at \(hex: initrd.base), \(bytes: initrd.size) (fw_cfg)")
     }
 
     guard version >= 1 else { panic("PVH start info version \(version) has no memory map") }

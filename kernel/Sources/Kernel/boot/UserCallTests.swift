@@ -6,7 +6,7 @@
 enum UserCallTests {
   /// Header slots (user_programs.S) of the stand-in's functions.
   enum Function {
-    static let add = 2, unreachable = 3, load = 4, nested = 5, divide = 6, spin = 11
+    static let add = 2, unreachable = 3, load = 4, nested = 5, divide = 6, spin = 11, callPointer = 12
   }
 
   /// Host calls of the test: 0x100 add(a, b) → a + b; 0x101 nested(a, b) → add in a nested call.
@@ -104,12 +104,15 @@ enum UserCallTests {
   }
 
   static func run() {
-    let other = UserTests.spawn("worker")
-    guard let tester = Scheduler.spawnKernelTask("usercall-test", fpu: true, { body() }) else {
+    let other = UserTests.spawn("spin")  // shares the CPU with the long call below
+    guard let tester = Scheduler.spawnKernelTask("usercall-test", fpu: true, {
+      body()
+      Scheduler.kill(other)
+    }) else {
       panic("usercall: cannot start the test task")
     }
     UserTests.waitForAll(seconds: 60)
-    guard Scheduler.exitStatus(of: other.id) == 0, Scheduler.exitStatus(of: tester.id) == 0 else {
+    guard Scheduler.exitStatus(of: other.id) == -9, Scheduler.exitStatus(of: tester.id) == 0 else {
       panic("usercall: a task failed")
     }
   }
@@ -131,10 +134,11 @@ enum UserCallTests {
     check(test.call(function: Function.unreachable, values: values, activation: activation) == 1, "ud2 at a trap site → unreachable")
     check(test.read32(activation + 16) == 1, "the activation records the trap kind")
     let frames = test.read32(activation + 20)
-    check(frames == 2, "the backtrace has the trapping function and its caller")
+    check(frames == 3, "the backtrace has the trap site, its caller and the entry trampoline")
     check(test.read(activation + 24) == test.code + test.header[8], "the faulting pc is the trap site")
     check(test.write(values, [0, test.guardArea + 0x1000])
           && test.call(function: Function.load, values: values, activation: activation) == 2, "guard page load → out of bounds")
+    Log.info("\(task: task): trap: out of bounds memory access in func load+\(hex: test.read(activation + 24) - test.code - test.header[Function.load])")
     check(test.write(values, [7, 0]) && test.call(function: Function.divide, values: values, activation: activation) == 4,
           "divide by zero at a trap site")
     check(test.write(values, [84, 2]) && test.call(function: Function.divide, values: values, activation: activation) == 0
@@ -143,6 +147,42 @@ enum UserCallTests {
     // A call from inside a host call.
     check(test.write(values, [5, 6]) && test.call(function: Function.nested, values: values, activation: activation) == 0
           && test.read(values) == 11 && hostCalls.maximumDepth == 2, "nested call through a host call")
+
+    // A host-call gate (what the runtime would give compiled code for builtins), called
+    // through a pointer, and the shared return gate.
+    let multiply: @convention(c) (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) -> UInt64 = { a, b, _, _, _, _ in
+      a &* b
+    }
+    guard let gate = HostCallGates.gate(for: UInt64(UInt(bitPattern: unsafeBitCast(multiply, to: UnsafeRawPointer.self)))) else {
+      panic("usercall: no host-call gate")
+    }
+    check(test.write(values, [6, 7, gate])
+          && UserCall.call(entry: test.code + test.header[0],
+                           arguments: [0, test.code + test.header[Function.callPointer], values, 3, activation],
+                           returnGate: HostCallGates.returnGate) == 0
+          && test.read(values) == 42, "a call through a host-call gate and the shared return gate")
+
+    // A user-access window (RFLAGS.AC) opened before a call is open again after it.
+    user_access_begin()
+    let callResult = test.call(function: Function.add, values: values, activation: activation)
+    let windowOpen = read_rflags() & (1 << 18) != 0 || smap_enabled == 0
+    user_access_end()
+    check(callResult == 0 && windowOpen, "RFLAGS.AC survives a user call")
+
+    // VM data from the user arena: values and activation record of a call.
+    guard let arenaValues = VMDataArena.allocate(byteCount: 24, alignment: 16),
+          let arenaActivation = VMDataArena.allocate(byteCount: 552, alignment: 16),
+          let large = VMDataArena.allocate(byteCount: 10_000, alignment: 16)
+    else { panic("usercall: the VM data arena is empty") }
+    check(arenaValues % 16 == 0 && arenaActivation % 16 == 0 && arenaValues != arenaActivation,
+          "arena blocks are aligned and distinct")
+    check(test.write(arenaValues, [20, 22]) && test.call(function: Function.add, values: arenaValues, activation: arenaActivation) == 0
+          && test.read(arenaValues) == 42, "a call with arena values and activation")
+    VMDataArena.deallocate(arenaValues)
+    check(VMDataArena.allocate(byteCount: 24, alignment: 16) == arenaValues, "a freed block is reused")
+    VMDataArena.deallocate(arenaValues)
+    VMDataArena.deallocate(arenaActivation)
+    VMDataArena.deallocate(large)
 
     // Round trips: kernel → user → host call → user → kernel.
     let start = Clock.microsecondsSinceBoot()
@@ -155,7 +195,7 @@ enum UserCallTests {
 
     // A long call: preempted by the timer (the worker shares the CPU), then returns normally.
     let before = task.preemptions
-    check(test.write(values, [300_000_000, 0]) && test.call(function: Function.spin, values: values, activation: activation) == 0
+    check(test.write(values, [10_000_000, 0]) && test.call(function: Function.spin, values: values, activation: activation) == 0
           && test.read(values) == 0, "a long user call completes")
     Log.info("usercall: the long call was preempted \(task.preemptions - before) times")
     check(task.preemptions > before || Scheduler.cpus.count > 1, "the long call was preempted")

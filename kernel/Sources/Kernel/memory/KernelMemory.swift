@@ -53,6 +53,26 @@ enum KernelMemory {
         highest = max(highest, pieceEnd)
       }
     }
+    // Boot modules (the initrd) stay where the loader put them.
+    for module in 0..<boot.moduleCount {
+      let moduleStart = boot.modules[module].base.roundedDown(to: pageSize)
+      let moduleEnd = (boot.modules[module].base &+ boot.modules[module].size).roundedUp(to: pageSize)
+      var index = 0
+      while index < rangeCount {
+        let (start, end) = ranges[index]
+        if moduleEnd <= start || moduleStart >= end {
+          index += 1
+          continue
+        }
+        // Keep the parts below and above the module.
+        ranges[index] = (start, max(start, moduleStart))
+        if moduleEnd < end, rangeCount < 130 {
+          ranges[rangeCount] = (moduleEnd, end)
+          rangeCount += 1
+        }
+        index += 1
+      }
+    }
     guard rangeCount > 0 else { panic("memory: no usable RAM above 1 MiB") }
 
     // Frame metadata: one byte per frame between the lowest and highest usable address,

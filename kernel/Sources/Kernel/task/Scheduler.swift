@@ -84,10 +84,18 @@ enum Scheduler {
   /// and may run user code through `UserCall`.
   @discardableResult
   static func spawnKernelTask(_ name: StaticString, fpu: Bool = false, _ body: @escaping () -> Void) -> Task? {
+    var taskName = TaskName()
+    taskName.append(name)
+    return spawnKernelTask(named: taskName, fpu: fpu, body)
+  }
+
+  @discardableResult
+  static func spawnKernelTask(named name: TaskName, fpu: Bool = false, _ body: @escaping () -> Void) -> Task? {
     guard let stack = KernelStack.allocate() else { return nil }
     var frame = trap_frame()
     frame.cs = UInt64(Descriptors.kernelCode)
-    let task = Task(id: allocateTaskID(), name: name, stack: stack, user: frame, fpu: fpu)
+    let task = Task(id: allocateTaskID(), name: "", stack: stack, user: frame, fpu: fpu)
+    task.name = name
     task.body = ClosureBody(body)
     spawn(task)
     return task
@@ -251,6 +259,7 @@ enum Scheduler {
     task.reservations = []
     task.body = nil
     task.faultHandler = nil
+    task.wasmTraps = nil
     task.systemCallHandler = nil
   }
 

@@ -41,6 +41,7 @@ enum SystemCalls {
     let f = frame.pointee
     let task = Scheduler.currentTask
     guard let call = SystemCall(rawValue: f.rax) else {
+      if let result = HostCallGates.dispatch(f.rax, frame) { return result }
       if f.rax >= hostCallBase, let handler = task.systemCallHandler {
         return handler.handleSystemCall(task, number: f.rax, frame)
       }

@@ -23,11 +23,15 @@ final class Task {
   var body: (any TaskBody)?
   /// Receives faults of the task's user code; without one, a fault ends the task.
   var faultHandler: (any TaskFaultHandler)?
+  /// Trap delivery and the current activation of WebAssembly code the task runs (created on
+  /// first use by the kernel's runtime platform; also installed as `faultHandler`).
+  var wasmTraps: WasmTrapHandler?
   /// System calls from `SystemCalls.hostCallBase` up (the WebAssembly activation's host calls).
   var systemCallHandler: (any SystemCallHandler)?
   /// Top of the task's user stack for `UserCall` (0: none), and the saved kernel states of the
   /// user calls in progress, innermost last.
   var userStackTop: UInt64 = 0
+  var userStackSize: UInt64 = 0
   var userCalls: [UnsafeMutablePointer<UInt64>] = []
   /// User memory to release when the task ends.
   var reservations: [UInt64] = []
@@ -61,13 +65,15 @@ final class Task {
       fpuState = nil
     }
     // The stack, top down: the user trap frame, task_start as the return address of the
-    // first context_switch, and six zero callee-saved registers.
+    // first context_switch, RFLAGS (interrupts off, AC clear) and six zero callee-saved
+    // registers.
     let frameAddress = stack.top - UInt64(TRAP_FRAME_SIZE)
     UnsafeMutablePointer<trap_frame>(bitPattern: UInt(frameAddress))!.initialize(to: user)
-    let initial = UnsafeMutablePointer<UInt64>(bitPattern: UInt(frameAddress - 7 * 8))!
+    let initial = UnsafeMutablePointer<UInt64>(bitPattern: UInt(frameAddress - 8 * 8))!
     for index in 0..<6 { initial[index] = 0 }
-    initial[6] = task_start_address()
-    savedStackPointer.initialize(to: frameAddress - 7 * 8)
+    initial[6] = 0x2
+    initial[7] = task_start_address()
+    savedStackPointer.initialize(to: frameAddress - 8 * 8)
   }
 
   /// The idle task of a CPU: the context that was running on the CPU's boot stack.
@@ -93,6 +99,19 @@ final class Task {
     onCPU.deallocate()
     fpuState?.deallocate()
     if let stack { KernelStack.free(stack) }
+  }
+
+  /// Gives the task a user stack for `UserCall` (lazily backed, a guard page below) unless it
+  /// has one. False when memory runs out.
+  func ensureUserStack(size: UInt64) -> Bool {
+    guard userStackTop == 0 else { return true }
+    guard let stack = UserSpace.reserve(byteCount: size + pageSize),
+          UserSpace.commit(stack + pageSize, byteCount: size, protection: .readWrite)
+    else { return false }
+    reservations.append(stack)
+    userStackTop = stack + pageSize + size
+    userStackSize = size
+    return true
   }
 
   /// The user register state of the innermost entry from user mode (valid while the task is

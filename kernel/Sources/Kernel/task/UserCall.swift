@@ -170,3 +170,70 @@ final class WasmTrapHandler: TaskFaultHandler {
     _ = UserMemory.copyOut(to: activation + Self.backtraceCountOffset, from: &count, count: 4)
   }
 }
+
+/// User-mode gates into the kernel: one read-execute user page of 16-byte stubs. Stub 0 is the
+/// return gate of `UserCall` (`mov %eax, %edi; mov $7, %eax; syscall`); stub n ≥ 1 is a host-call
+/// gate (`mov %rcx, %r10; mov $(base + n), %eax; syscall; ret`) for a kernel function with the C
+/// calling convention registered with `gate(for:)`. Compiled code calls a gate wherever it would
+/// call a builtin or a host-function dispatcher; the system call runs the function with the six
+/// argument registers inside a user-access window (it reads and writes linear memory).
+enum HostCallGates {
+  static let systemCallBase: UInt64 = 0x200
+  static let capacity = 256
+  static let stubSize: UInt64 = 16
+
+  nonisolated(unsafe) static var page: UInt64 = 0
+  nonisolated(unsafe) static var functions: [UInt64] = []
+  nonisolated(unsafe) static let lock = SharedSpinlock()
+
+  /// Builds the gate page (once, after the heap and the scheduler exist).
+  static func initialize() -> Bool {
+    guard page == 0 else { return true }
+    guard let base = UserSpace.reserve(byteCount: pageSize),
+          UserSpace.commit(base, byteCount: pageSize, protection: .readWrite)
+    else { return false }
+    var stubs = [UInt8](repeating: 0xCC, count: Int(pageSize))  // int3 padding
+    let returnGate: [UInt8] = [0x89, 0xC7, 0xB8, 0x07, 0, 0, 0, 0x0F, 0x05, 0x0F, 0x0B]
+    for (index, byte) in returnGate.enumerated() { stubs[index] = byte }
+    for slot in 1..<capacity {
+      let number = UInt32(systemCallBase) + UInt32(slot)
+      let stub: [UInt8] = [0x49, 0x89, 0xCA, 0xB8, UInt8(truncatingIfNeeded: number),
+                           UInt8(truncatingIfNeeded: number >> 8), 0, 0, 0x0F, 0x05, 0xC3]
+      for (index, byte) in stub.enumerated() { stubs[slot * Int(stubSize) + index] = byte }
+    }
+    let copied = stubs.withUnsafeBytes { UserMemory.copyOut(to: base, from: $0.baseAddress!, count: $0.count) }
+    guard copied, UserSpace.commit(base, byteCount: pageSize, protection: .readExecute) else { return false }
+    functions = [UInt64](repeating: 0, count: capacity)
+    page = base
+    return true
+  }
+
+  /// The return gate of `UserCall`.
+  static var returnGate: UInt64 { page }
+
+  /// A gate that calls `function` (a kernel address, C calling convention, up to six integer
+  /// arguments); the same gate for the same function. Nil when the page is full.
+  static func gate(for function: UInt64) -> UInt64? {
+    guard initialize() else { return nil }
+    return lock.withLock { () -> UInt64? in
+      if let slot = functions.firstIndex(of: function), slot > 0 { return page + UInt64(slot) * stubSize }
+      guard let slot = functions.indices.first(where: { $0 > 0 && functions[$0] == 0 }) else { return nil }
+      functions[slot] = function
+      return page + UInt64(slot) * stubSize
+    }
+  }
+
+  /// Runs the function of gate system call `number` with the caller's argument registers.
+  static func dispatch(_ number: UInt64, _ frame: UnsafeMutablePointer<trap_frame>) -> Int64? {
+    guard number > systemCallBase, number < systemCallBase + UInt64(capacity) else { return nil }
+    let function = lock.withLock { functions.isEmpty ? 0 : functions[Int(number - systemCallBase)] }
+    guard function != 0 else { return nil }
+    typealias HostFunction = @convention(c) (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) -> UInt64
+    let call = unsafeBitCast(UInt(function), to: HostFunction.self)
+    let f = frame.pointee
+    user_access_begin()
+    let result = call(f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
+    user_access_end()
+    return Int64(bitPattern: result)
+  }
+}

@@ -100,3 +100,6 @@ struct CPUFeatures {
     Log.info(LogMessage(flags))
   }
 }
+
+/// CPUID for code whose own member is called `cpuid` (the runtime platform).
+func readCPUID(_ leaf: UInt32, _ subleaf: UInt32) -> cpuid_result { cpuid(leaf, subleaf) }

@@ -11,29 +11,42 @@ enum Clock {
     return (rdtsc() &- bootTSC) / ticksPerMicrosecond
   }
 
-  /// Measures TSC ticks over 10 ms of PIT channel 0 (mode 0, polled; no IRQ needed).
-  /// Returns false and assumes 1 GHz when the PIT does not count (absent on some machines).
+  /// Measures TSC ticks over about 10 ms of PIT channel 0 (mode 0, polled; no IRQ needed).
+  /// Each PIT read is bracketed by TSC reads; a measurement whose brackets are wide (the
+  /// virtual CPU was descheduled around a read, common on a loaded host) is repeated, up to 5
+  /// times. Returns false and assumes 1 GHz when the PIT does not count.
   @discardableResult
   static func calibrate(bootTSC start: UInt64) -> Bool {
     bootTSC = start
     let window: UInt64 = pitFrequency / 100
-    outb(0x43, 0x30)  // channel 0, lo/hi byte, mode 0, binary
-    outb(0x40, 0xFF)
-    outb(0x40, 0xFF)
-    let first = readPITCount()
-    let tscStart = rdtsc()
-    var polls = 0
-    while true {
-      let now = readPITCount()
-      if now <= first, UInt64(first - now) >= window { break }
-      polls += 1
-      if polls > 2_000_000 {
-        ticksPerMicrosecond = 1000
-        return false
+    for attempt in 0..<5 {
+      outb(0x43, 0x30)  // channel 0, lo/hi byte, mode 0, binary
+      outb(0x40, 0xFF)
+      outb(0x40, 0xFF)
+      let before = rdtsc()
+      let first = readPITCount()
+      let tscStart = rdtsc()
+      var polls = 0
+      var last = first
+      var tscBefore: UInt64 = 0
+      var tscEnd: UInt64 = 0
+      while true {
+        tscBefore = rdtsc()
+        last = readPITCount()
+        tscEnd = rdtsc()
+        if last <= first, UInt64(first - last) >= window { break }
+        polls += 1
+        if polls > 2_000_000 {
+          ticksPerMicrosecond = 1000
+          return false
+        }
       }
+      let pitTicks = UInt64(first - last)
+      let elapsed = tscEnd &- tscStart
+      let uncertainty = (tscStart &- before) &+ (tscEnd &- tscBefore)
+      ticksPerMicrosecond = max(1, elapsed &* pitFrequency / (pitTicks &* 1_000_000))
+      if uncertainty &* 200 < elapsed || attempt == 4 { break }
     }
-    let elapsed = rdtsc() &- tscStart
-    ticksPerMicrosecond = max(1, elapsed / 10_000)
     return true
   }
 

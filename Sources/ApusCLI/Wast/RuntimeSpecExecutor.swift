@@ -1,0 +1,341 @@
+import HostedPlatform
+import WasmCompiler
+import WasmFrontEnd
+import WasmRuntime
+
+/// Runs the directives of one spec script with Apus's JIT and runtime: one store per script,
+/// a linker holding the `spectest` module and every registered instance.
+public struct RuntimeSpecExecutor: SpecExecutor {
+    /// Why a module cannot be used by later actions.
+    private enum Unavailable {
+        /// SIMD, which the compiler does not support yet: later actions are skipped.
+        case unsupported(String)
+        /// The module failed (already counted): later actions are skipped with this reason.
+        case failed(String)
+
+        var reason: String {
+            switch self {
+            case .unsupported(let why): return "module skipped: " + why
+            case .failed(let why): return "its module is unavailable: " + why
+            }
+        }
+    }
+
+    private enum Target {
+        case instance(Instance)
+        case unavailable(Unavailable)
+    }
+
+    let engine: Engine
+    let store: Store
+    let linker: Linker
+    private var current: Target?
+    private var named: [String: Target] = [:]
+    private var definitions: [String: SpecModule] = [:]
+    private var latestDefinition: SpecModule?
+
+    /// A fresh store and linker (with `spectest`) in `engine`.
+    public init(engine: Engine) {
+        self.engine = engine
+        store = Store(engine: engine)
+        linker = Linker()
+        linker.defineSpectest(store: store)
+    }
+
+    /// An engine for spec scripts on this host.
+    public static func makeEngine(boundsChecks: BoundsCheckStrategy, forceBaselineISA: Bool) -> Engine {
+        var configuration = Engine.Configuration()
+        configuration.boundsChecks = boundsChecks
+        configuration.forceBaselineISA = forceBaselineISA
+        return Engine(platform: HostedPlatform.shared, configuration: configuration)
+    }
+
+    /// Runs one script with a fresh executor of `engine`.
+    public static func runScript(path: String, engine: Engine) -> SpecFileResult {
+        SpecScriptRunner(makeExecutor: { _ in RuntimeSpecExecutor(engine: engine) }).run(path: path)
+    }
+
+    // MARK: SpecExecutor
+
+    public mutating func moduleUnavailable(name: String?, reason: String) {
+        setCurrent(.unavailable(.failed(reason)), name: name)
+    }
+
+    public mutating func execute(_ command: SpecCommand) -> SpecOutcome {
+        switch command {
+        case .instantiate(let module):
+            return instantiateAsCurrent(module, name: module.name)
+        case .define(let module):
+            if let name = module.name { definitions[name] = module }
+            latestDefinition = module
+            return .passed
+        case .instantiateDefinition(let instanceName, let definitionName):
+            let definition = definitionName.flatMap { definitions[$0] } ?? (definitionName == nil ? latestDefinition : nil)
+            guard let definition else {
+                return .failed("unknown module definition " + (definitionName ?? "(latest)"))
+            }
+            return instantiateAsCurrent(definition, name: instanceName)
+        case .register(let name, let moduleName):
+            switch target(moduleName) {
+            case .instance(let instance):
+                linker.define(module: name, instance: instance)
+                return .passed
+            case .unavailable(let why):
+                return .skipped(why.reason)
+            case nil:
+                return .failed("no module " + (moduleName ?? "(current)") + " to register")
+            }
+        case .action(let action):
+            return run(action).map { _ in .passed }
+        case .assertReturn(let action, let expectations):
+            if expectations.contains(where: Self.involvesV128) {
+                return .skipped("v128 results (SIMD is not supported by the compiler yet)")
+            }
+            return run(action).map { results in
+                guard results.count == expectations.count else {
+                    return .failed(action.description + ": expected " + String(expectations.count)
+                        + " result(s), got " + Self.describe(results))
+                }
+                for (result, expectation) in zip(results, expectations) where !Self.matches(result, expectation) {
+                    return .failed(action.description + ": expected " + expectations.map(\.description).joined(separator: " ")
+                        + ", got " + Self.describe(results))
+                }
+                return .passed
+            }
+        case .assertTrap(let action, let message), .assertExhaustion(let action, let message):
+            return runExpectingTrap(action, message: message)
+        case .assertUninstantiable(let module, let message):
+            switch instantiate(module) {
+            case .success:
+                return .failed("instantiation succeeded, expected trap \"" + message + "\"")
+            case .failure(.unsupported(let why)):
+                return .skipped(why)
+            case .failure(.failed(let why, let error)):
+                guard let error, error.kind == .trap else { return .failed("expected trap \"" + message + "\", got " + why) }
+                return Self.messageMatches(error.message, expected: message)
+                    ? .passed : .failed("expected trap \"" + message + "\", got \"" + error.message + "\"")
+            }
+        case .assertUnlinkable(let module, let message):
+            switch instantiate(module) {
+            case .success:
+                return .failed("instantiation succeeded, expected \"" + message + "\"")
+            case .failure(.unsupported(let why)):
+                return .skipped(why)
+            case .failure(.failed(let why, let error)):
+                guard let error, error.kind == .unlinkable else { return .failed("expected \"" + message + "\", got " + why) }
+                return Self.messageMatches(error.message, expected: message)
+                    ? .passed : .failed("expected \"" + message + "\", got \"" + error.description + "\"")
+            }
+        }
+    }
+
+    // MARK: Modules
+
+    private enum InstantiationFailure: Error {
+        /// The compiler does not support something the module uses (SIMD).
+        case unsupported(String)
+        /// Compilation or instantiation failed; the runtime's error when it got that far.
+        case failed(String, InstantiationError?)
+    }
+
+    private func instantiate(_ spec: SpecModule) -> Result<Instance, InstantiationFailure> {
+        let module: WasmModule
+        do throws(WasmError) {
+            module = try WasmModule(engine: engine, bytes: spec.binary)
+        } catch {
+            if error.message.contains("SIMD") { return .failure(.unsupported(error.message)) }
+            return .failure(.failed("compilation failed: " + error.description, nil))
+        }
+        do throws(InstantiationError) {
+            return .success(try linker.instantiate(store, module))
+        } catch {
+            return .failure(.failed(Self.kindName(error.kind) + ": " + error.description, error))
+        }
+    }
+
+    private mutating func instantiateAsCurrent(_ spec: SpecModule, name: String?) -> SpecOutcome {
+        switch instantiate(spec) {
+        case .success(let instance):
+            setCurrent(.instance(instance), name: name)
+            return .passed
+        case .failure(.unsupported(let why)):
+            setCurrent(.unavailable(.unsupported(why)), name: name)
+            return .skipped(why)
+        case .failure(.failed(let why, _)):
+            setCurrent(.unavailable(.failed("module at line " + String(spec.line) + " failed")), name: name)
+            return .failed(why)
+        }
+    }
+
+    private mutating func setCurrent(_ target: Target, name: String?) {
+        current = target
+        if let name { named[name] = target }
+    }
+
+    private func target(_ name: String?) -> Target? {
+        guard let name else { return current }
+        return named[name]
+    }
+
+    // MARK: Actions
+
+    /// The action's results, or the outcome to report instead (skipped, or a failure/trap).
+    private func run(_ action: SpecAction) -> ActionResult {
+        let moduleName: String?
+        switch action {
+        case .invoke(let module, _, _): moduleName = module
+        case .get(let module, _): moduleName = module
+        }
+        let instance: Instance
+        switch target(moduleName) {
+        case .instance(let found): instance = found
+        case .unavailable(let why): return .outcome(.skipped(why.reason))
+        case nil: return .outcome(.failed("no module " + (moduleName ?? "(current)")))
+        }
+        switch action {
+        case .get(_, let name):
+            guard let global = instance.global(name) else { return .outcome(.failed("no exported global \"" + name + "\"")) }
+            if global.type.valueType == .v128 { return .outcome(.skipped("v128 global (SIMD)")) }
+            return .results([global.value])
+        case .invoke(_, let name, let arguments):
+            guard let function = instance.function(name) else {
+                return .outcome(.failed("no exported function \"" + name + "\""))
+            }
+            if function.type.parameters.contains(.v128) || function.type.results.contains(.v128) {
+                return .outcome(.skipped("v128 parameters or results (SIMD is not supported by the compiler yet)"))
+            }
+            var values: [Value] = []
+            for argument in arguments {
+                guard let value = Self.value(argument) else {
+                    return .outcome(.skipped("argument " + argument.description + " is not supported"))
+                }
+                values.append(value)
+            }
+            do throws(Trap) {
+                return .results(try function.call(values))
+            } catch {
+                return .trapped(error)
+            }
+        }
+    }
+
+    private func runExpectingTrap(_ action: SpecAction, message: String) -> SpecOutcome {
+        switch run(action) {
+        case .outcome(let outcome): return outcome
+        case .results(let results):
+            return .failed(action.description + ": expected trap \"" + message + "\", got " + Self.describe(results))
+        case .trapped(let trap):
+            return Self.messageMatches(trap.message, expected: message)
+                ? .passed : .failed(action.description + ": expected trap \"" + message + "\", got trap \"" + trap.message + "\"")
+        }
+    }
+
+    private enum ActionResult {
+        case results([Value])
+        case trapped(Trap)
+        case outcome(SpecOutcome)
+
+        /// Maps returned results; a trap where none was expected fails.
+        func map(_ transform: ([Value]) -> SpecOutcome) -> SpecOutcome {
+            switch self {
+            case .results(let results): return transform(results)
+            case .trapped(let trap): return .failed("unexpected trap: " + trap.message)
+            case .outcome(let outcome): return outcome
+            }
+        }
+    }
+
+    // MARK: Values
+
+    /// The runtime value of a script argument; nil for values the executor cannot pass (v128,
+    /// function references).
+    static func value(_ value: SpecValue) -> Value? {
+        switch value {
+        case .i32(let bits): return .i32(bits)
+        case .i64(let bits): return .i64(bits)
+        case .f32(let bits): return .f32(bits)
+        case .f64(let bits): return .f64(bits)
+        case .v128: return nil
+        case .nullReference(let type): return type == .funcref ? .funcref(nil) : .externref(nil)
+        case .functionReference: return nil
+        case .externReference(let number): return .externref(UInt64(number))
+        }
+    }
+
+    static func involvesV128(_ expectation: SpecExpectation) -> Bool {
+        switch expectation {
+        case .value(let value): return value.type == .v128
+        case .floatLanes: return true
+        case .either(let alternatives): return alternatives.contains(where: involvesV128)
+        default: return false
+        }
+    }
+
+    /// Whether `result` is what the script expects: floats bit for bit, NaN patterns by class.
+    static func matches(_ result: Value, _ expectation: SpecExpectation) -> Bool {
+        switch expectation {
+        case .value(let expected):
+            switch (expected, result) {
+            case (.i32(let a), .i32(let b)): return a == b
+            case (.i64(let a), .i64(let b)): return a == b
+            case (.f32(let a), .f32(let b)): return a == b
+            case (.f64(let a), .f64(let b)): return a == b
+            case (.nullReference(.funcref), .funcref(nil)): return true
+            case (.nullReference(.externref), .externref(nil)): return true
+            case (.functionReference, .funcref(let function)): return function != nil
+            case (.externReference(let a), .externref(let b)): return b == UInt64(a)
+            default: return false
+            }
+        case .canonicalNaN(let type):
+            switch result {
+            case .f32(let bits): return type == .f32 && bits & 0x7fff_ffff == 0x7fc0_0000
+            case .f64(let bits): return type == .f64 && bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000
+            default: return false
+            }
+        case .arithmeticNaN(let type):
+            switch result {
+            case .f32(let bits): return type == .f32 && bits & 0x7fc0_0000 == 0x7fc0_0000
+            case .f64(let bits): return type == .f64 && bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000
+            default: return false
+            }
+        case .floatLanes:
+            return false
+        case .nullReference(let type):
+            switch result {
+            case .funcref(nil): return type == nil || type == .funcref
+            case .externref(nil): return type == nil || type == .externref
+            default: return false
+            }
+        case .functionReference:
+            if case .funcref(let function) = result { return function != nil }
+            return false
+        case .externReference(let expected):
+            guard case .externref(let reference?) = result else { return false }
+            return expected.map { UInt64($0) == reference } ?? true
+        case .either(let alternatives):
+            return alternatives.contains { matches(result, $0) }
+        }
+    }
+
+    /// The reference interpreter's rule: the script's message is a prefix of the actual one.
+    /// Some scripts spell out the reference interpreter's index suffix ("uninitialized element
+    /// 2"); Apus's trap messages carry no index, so a bare numeric suffix is accepted too.
+    static func messageMatches(_ actual: String, expected: String) -> Bool {
+        if actual.hasPrefix(expected) { return true }
+        guard expected.hasPrefix(actual + " ") else { return false }
+        let suffix = expected.dropFirst(actual.count + 1)
+        return !suffix.isEmpty && suffix.allSatisfy { $0.isNumber }
+    }
+
+    static func describe(_ results: [Value]) -> String {
+        results.isEmpty ? "no results" : results.map(\.description).joined(separator: " ")
+    }
+
+    private static func kindName(_ kind: InstantiationError.Kind) -> String {
+        switch kind {
+        case .unlinkable: return "unlinkable"
+        case .trap: return "trap"
+        case .resourceExhausted: return "resources exhausted"
+        }
+    }
+}
