@@ -4,6 +4,7 @@ import Foundation
 import Testing
 
 @testable import ApusCLI
+import WAT
 
 private func measurement(checksum: Int64?, run: [Double], compile: [Double] = [], bytes: Int = 0) -> BenchMeasurement {
     var result = BenchMeasurement()
@@ -159,6 +160,18 @@ private func sampleResults() -> BenchResults {
         let ids = ApusEngine.variants().map(\.id)
         #expect(ids.contains("apus-baseline"))
         #expect(ids.contains("apus-baseline-generic"))
-        #expect(ApusEngine.variants().allSatisfy { $0.unavailableReason() != nil })
+        #expect(ApusEngine.variants().allSatisfy { $0.unavailableReason() == nil })
+    }
+
+    @Test func apusColumnsCompileAndRunTheBenchEntryPoint() throws {
+        let bytes = try wat2wasm("""
+            (module (func (export "run") (param i32) (result i64)
+              (i64.mul (i64.extend_i32_s (local.get 0)) (i64.const -3))))
+            """)
+        for engine in ApusEngine.variants() {
+            let compiled = try engine.compile(bytes)
+            #expect(try engine.run(compiled, n: 14) == -42)
+        }
+        #expect(throws: (any Error).self) { try ApusEngine.variants()[0].compile([0, 1, 2]) }
     }
 }
