@@ -90,7 +90,7 @@ private func elemDropBuiltin(_ vmctx: UnsafeMutableRawPointer, _ segment: UInt32
 }
 
 /// Fills `table` (indexed by `VMBuiltin` raw value) with the builtin addresses.
-func fillBuiltinTable(_ table: UnsafeMutablePointer<UnsafeRawPointer?>) {
+func fillBuiltinTable(_ table: UnsafeMutablePointer<UnsafeRawPointer?>, platform: any Platform) {
     typealias Context = UnsafeMutableRawPointer
     for builtin in VMBuiltin.allCases {
         let address: UnsafeRawPointer
@@ -126,6 +126,6 @@ func fillBuiltinTable(_ table: UnsafeMutablePointer<UnsafeRawPointer?>) {
             let function: @convention(c) (Context, UInt32) -> Void = elemDropBuiltin
             address = unsafeBitCast(function, to: UnsafeRawPointer.self)
         }
-        table[builtin.rawValue] = address
+        table[builtin.rawValue] = platform.hostCallGate(for: address)
     }
 }

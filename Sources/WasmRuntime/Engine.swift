@@ -35,6 +35,8 @@ public final class Engine {
     private var typesByID: [FunctionType] = []
     /// Builtin function addresses indexed by `VMBuiltin` raw value.
     let builtins: UnsafeMutablePointer<UnsafeRawPointer?>
+    /// Where VM data (everything compiled code reads or writes) comes from.
+    let vmData: VMDataAllocator
     /// Entry trampoline, trap exit and host-call stub shared by every store of this engine.
     var stubs: CodeMemory?
     var stubImage = CodeImage()
@@ -43,12 +45,13 @@ public final class Engine {
         self.platform = platform
         self.configuration = configuration
         cpuFeatures = configuration.forceBaselineISA ? .baseline : Engine.detectFeatures(platform)
-        builtins = .allocate(capacity: VMBuiltin.allCases.count)
-        fillBuiltinTable(builtins)
+        vmData = VMDataAllocator(platform: platform)
+        builtins = vmData.allocate(capacity: VMBuiltin.allCases.count, of: UnsafeRawPointer?.self)
+        fillBuiltinTable(builtins, platform: platform)
         if let image = try? compileStubs(engine: self) { installStubs(image) }
     }
 
-    deinit { builtins.deallocate() }
+    deinit { vmData.deallocate(builtins) }
 
     private static func detectFeatures(_ platform: any Platform) -> X64CPUFeatures {
         guard let leaf0 = platform.cpuid(leaf: 0, subleaf: 0), let leaf1 = platform.cpuid(leaf: 1, subleaf: 0) else {

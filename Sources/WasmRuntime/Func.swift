@@ -49,6 +49,9 @@ final class FunctionEntity {
     /// For host functions: the `VMHostFunctionContext` (dispatcher, then this object).
     let hostContext: UnsafeMutableRawPointer?
     let store: Unmanaged<Store>
+    /// Where a host function's own VM data came from (nil for wasm functions, whose
+    /// `VMFuncRef` belongs to their instance).
+    private let vmData: VMDataAllocator?
 
     /// A wasm function: `funcRef` is an entry of the defining instance's function array.
     init(store: Store, type: FunctionType, instance: InstanceEntity, functionIndex: UInt32,
@@ -58,6 +61,7 @@ final class FunctionEntity {
         kind = .wasm(instance: Unmanaged.passUnretained(instance), functionIndex: functionIndex)
         self.funcRef = funcRef
         hostContext = nil
+        vmData = nil
     }
 
     /// A host function with its own `VMFuncRef` and `VMHostFunctionContext`.
@@ -65,11 +69,13 @@ final class FunctionEntity {
         self.store = Unmanaged.passUnretained(store)
         self.type = type
         kind = .host(body)
-        funcRef = .allocate(byteCount: VMFuncRefLayout.size, alignment: 16)
-        funcRef.initializeMemory(as: UInt8.self, repeating: 0, count: VMFuncRefLayout.size)
-        let context = UnsafeMutableRawPointer.allocate(byteCount: HostContextLayout.size, alignment: 16)
+        let vmData = store.engine.vmData
+        self.vmData = vmData
+        funcRef = vmData.allocateZeroed(byteCount: VMFuncRefLayout.size)
+        let context = vmData.allocate(byteCount: HostContextLayout.size)
         hostContext = context
-        context.storeBytes(of: hostDispatcherAddress(), toByteOffset: VMHostFunctionContextLayout.dispatcher,
+        context.storeBytes(of: store.engine.platform.hostCallGate(for: hostDispatcherAddress()),
+                           toByteOffset: VMHostFunctionContextLayout.dispatcher,
                            as: UnsafeRawPointer.self)
         context.storeBytes(of: UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque()),
                            toByteOffset: HostContextLayout.function, as: UnsafeRawPointer.self)
@@ -79,9 +85,10 @@ final class FunctionEntity {
     }
 
     deinit {
-        if let hostContext {
-            hostContext.deallocate()
-            funcRef.deallocate()
+        // (The store may be mid-deinit here: use the allocator kept at creation.)
+        if let hostContext, let vmData {
+            vmData.deallocate(hostContext)
+            vmData.deallocate(funcRef)
         }
     }
 

@@ -100,6 +100,7 @@ final class InstanceEntity {
     private let tableArray: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private let memoryArray: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private let typeIDArray: UnsafeMutablePointer<UInt64>
+    private let vmData: VMDataAllocator
 
     private(set) var functions: [FunctionEntity] = []
     private(set) var tables: [TableEntity] = []
@@ -116,14 +117,17 @@ final class InstanceEntity {
         self.store = Unmanaged.passUnretained(store)
         let decoded = module.module
         let functionCount = decoded.importedFunctionCount + decoded.functionTypeIndices.count
-        vmctx = .allocate(byteCount: InstanceContextLayout.size, alignment: 16)
-        vmctx.initializeMemory(as: UInt8.self, repeating: 0, count: InstanceContextLayout.size)
-        functionArray = .allocate(byteCount: max(functionCount, 1) * VMFuncRefLayout.size, alignment: 16)
-        functionArray.initializeMemory(as: UInt8.self, repeating: 0, count: max(functionCount, 1) * VMFuncRefLayout.size)
-        globalArray = .allocate(capacity: max(decoded.importedGlobalCount + decoded.globals.count, 1))
-        tableArray = .allocate(capacity: max(decoded.importedTableCount + decoded.tables.count, 1))
-        memoryArray = .allocate(capacity: max(decoded.importedMemoryCount + decoded.memories.count, 1))
-        typeIDArray = .allocate(capacity: max(module.typeIDs.count, 1))
+        let vmData = store.engine.vmData
+        self.vmData = vmData
+        vmctx = vmData.allocateZeroed(byteCount: InstanceContextLayout.size)
+        functionArray = vmData.allocateZeroed(byteCount: max(functionCount, 1) * VMFuncRefLayout.size)
+        globalArray = vmData.allocate(capacity: decoded.importedGlobalCount + decoded.globals.count,
+                                      of: UnsafeMutableRawPointer.self)
+        tableArray = vmData.allocate(capacity: decoded.importedTableCount + decoded.tables.count,
+                                     of: UnsafeMutableRawPointer.self)
+        memoryArray = vmData.allocate(capacity: decoded.importedMemoryCount + decoded.memories.count,
+                                      of: UnsafeMutableRawPointer.self)
+        typeIDArray = vmData.allocate(capacity: module.typeIDs.count, of: UInt64.self)
         for (index, id) in module.typeIDs.enumerated() { typeIDArray[index] = id }
 
         vmctx.storeBytes(of: store.context, toByteOffset: VMContextLayout.storeContext, as: UnsafeMutableRawPointer.self)
@@ -140,12 +144,12 @@ final class InstanceEntity {
     }
 
     deinit {
-        vmctx.deallocate()
-        functionArray.deallocate()
-        globalArray.deallocate()
-        tableArray.deallocate()
-        memoryArray.deallocate()
-        typeIDArray.deallocate()
+        vmData.deallocate(vmctx)
+        vmData.deallocate(functionArray)
+        vmData.deallocate(globalArray)
+        vmData.deallocate(tableArray)
+        vmData.deallocate(memoryArray)
+        vmData.deallocate(typeIDArray)
     }
 
     /// The instance behind a `VMContext` (used by builtins).
@@ -282,7 +286,7 @@ final class InstanceEntity {
         }
         for global in decoded.globals {
             let raw = try evaluate(global.initializer)
-            let created = GlobalEntity(type: global.type, raw: raw)
+            let created = GlobalEntity(type: global.type, raw: raw, vmData: store.engine.vmData)
             globalArray[globals.count] = created.cell
             globals.append(created)
         }

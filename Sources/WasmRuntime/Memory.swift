@@ -13,6 +13,7 @@ public final class Memory {
     public static let guardReservationBytes = (8 << 30) + (64 << 10)
 
     let platform: any Platform
+    private let vmData: VMDataAllocator
     let usesGuardRegion: Bool
     /// The `VMMemory` record (16 bytes).
     let vmMemory: UnsafeMutableRawPointer
@@ -31,8 +32,8 @@ public final class Memory {
         usesGuardRegion = engine.configuration.boundsChecks == .guardRegion
         maximumPages = type.limits.max
         pageLimit = min(type.limits.max ?? 65536, engine.configuration.memoryPageLimit, 65536)
-        vmMemory = .allocate(byteCount: VMMemoryLayout.size, alignment: 16)
-        vmMemory.initializeMemory(as: UInt8.self, repeating: 0, count: VMMemoryLayout.size)
+        vmData = engine.vmData
+        vmMemory = vmData.allocateZeroed(byteCount: VMMemoryLayout.size)
         guard type.limits.min <= pageLimit else { return nil }
         if usesGuardRegion {
             guard let base = platform.reserve(byteCount: Memory.guardReservationBytes) else { return nil }
@@ -51,7 +52,7 @@ public final class Memory {
 
     deinit {
         if let reservation { platform.release(reservation, byteCount: reservedBytes) }
-        vmMemory.deallocate()
+        vmData.deallocate(vmMemory)
     }
 
     /// Base address of the memory's bytes.

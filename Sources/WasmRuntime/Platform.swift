@@ -33,6 +33,39 @@ public protocol Platform: AnyObject {
 
     /// x86_64 `cpuid` for the running processor; nil on other ISAs.
     func cpuid(leaf: UInt32, subleaf: UInt32) -> CPUIDResult?
+
+    // Where compiled code runs. Hosted, it runs on the caller's thread with the host's
+    // privileges, so the defaults (extension below) call straight through; the kernel runs it
+    // in user mode, so it enters through its own path and hands out user memory and gates.
+
+    /// Runs the entry trampoline (`VMEntryTrampoline` ABI) and returns its trap code, or nil
+    /// to let the runtime call the trampoline directly.
+    func callEntry(
+        _ trampoline: UnsafeRawPointer, vmctx: UnsafeMutableRawPointer, code: UnsafeRawPointer,
+        values: UnsafeMutableRawPointer, slotCount: UInt64, activation: UnsafeMutableRawPointer
+    ) -> UInt32?
+    /// Memory for data compiled code reads or writes (contexts, tables, globals, function
+    /// references, activation records, argument slots); nil when exhausted.
+    func allocateVMData(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer?
+    func deallocateVMData(_ pointer: UnsafeMutableRawPointer)
+    /// The address compiled code calls to reach the host function at `function` (a builtin or
+    /// the host-function dispatcher).
+    func hostCallGate(for function: UnsafeRawPointer) -> UnsafeRawPointer
+}
+
+extension Platform {
+    public func callEntry(
+        _ trampoline: UnsafeRawPointer, vmctx: UnsafeMutableRawPointer, code: UnsafeRawPointer,
+        values: UnsafeMutableRawPointer, slotCount: UInt64, activation: UnsafeMutableRawPointer
+    ) -> UInt32? { nil }
+
+    public func allocateVMData(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: alignment)
+    }
+
+    public func deallocateVMData(_ pointer: UnsafeMutableRawPointer) { pointer.deallocate() }
+
+    public func hostCallGate(for function: UnsafeRawPointer) -> UnsafeRawPointer { function }
 }
 
 /// Page protections. Writable and executable are never granted together.

@@ -20,15 +20,14 @@ public final class Store {
 
     public init(engine: Engine) {
         self.engine = engine
-        context = .allocate(byteCount: VMStoreContextLayout.size, alignment: 16)
-        context.initializeMemory(as: UInt8.self, repeating: 0, count: VMStoreContextLayout.size)
+        context = engine.vmData.allocateZeroed(byteCount: VMStoreContextLayout.size)
     }
 
     deinit {
         // Functions and instances reference each other unretained; drop them together.
         instances.removeAll()
         hostFunctions.removeAll()
-        context.deallocate()
+        engine.vmData.deallocate(context)
     }
 
     // MARK: Creating host objects
@@ -66,7 +65,7 @@ public final class Store {
     /// A global holding `value`; nil if the value does not have the global's type.
     public func createGlobal(type: GlobalType, value: Value) -> WasmGlobal? {
         guard value.type == type.valueType, let raw = rawSlot(value) else { return nil }
-        let global = GlobalEntity(type: type, raw: raw)
+        let global = GlobalEntity(type: type, raw: raw, vmData: engine.vmData)
         globals.append(global)
         return WasmGlobal(store: self, entity: global)
     }
@@ -193,14 +192,13 @@ public final class Store {
         let vmctx = function.funcRef.load(fromByteOffset: VMFuncRefLayout.vmctx, as: UnsafeMutableRawPointer?.self)
         guard let code, let vmctx else { throw Trap(message: "function has no compiled code") }
         let slotCount = max(function.slotCount, 1)
-        let slots = UnsafeMutableRawPointer.allocate(byteCount: slotCount * 8, alignment: 16)
-        defer { slots.deallocate() }
-        slots.initializeMemory(as: UInt8.self, repeating: 0, count: slotCount * 8)
+        let vmData = engine.vmData
+        let slots = vmData.allocateZeroed(byteCount: slotCount * 8)
+        defer { vmData.deallocate(slots) }
         writeSlots(slots, arguments)
 
-        let record = UnsafeMutableRawPointer.allocate(byteCount: ActivationRecordLayout.size, alignment: 16)
-        defer { record.deallocate() }
-        record.initializeMemory(as: UInt8.self, repeating: 0, count: ActivationRecordLayout.size)
+        let record = vmData.allocateZeroed(byteCount: ActivationRecordLayout.size)
+        defer { vmData.deallocate(record) }
         let platform = engine.platform
         let previousThreadActivation = platform.currentActivation
         record.storeBytes(of: previousThreadActivation, toByteOffset: ActivationRecordLayout.previous,
@@ -215,8 +213,9 @@ public final class Store {
         typealias Trampoline = @convention(c) (
             UnsafeMutableRawPointer, UnsafeRawPointer, UnsafeMutableRawPointer, UInt64, UnsafeMutableRawPointer
         ) -> UInt32
-        let trampoline = unsafeBitCast(trampolineAddress, to: Trampoline.self)
-        let trapCode = trampoline(vmctx, code, slots, UInt64(slotCount), record)
+        let trapCode = platform.callEntry(trampolineAddress, vmctx: vmctx, code: code, values: slots,
+                                          slotCount: UInt64(slotCount), activation: record)
+            ?? unsafeBitCast(trampolineAddress, to: Trampoline.self)(vmctx, code, slots, UInt64(slotCount), record)
 
         platform.currentActivation = previousThreadActivation
         activation = previousStoreActivation

@@ -46,13 +46,15 @@ final class TableEntity {
     let limit: UInt64
     let vmTable: UnsafeMutableRawPointer
     private var capacity: Int
+    private let vmData: VMDataAllocator
 
     init?(store: Store, type: TableType, initialValue: UInt64) {
         elementType = type.elementType
         maximum = type.limits.max
         limit = min(type.limits.max ?? UInt64(UInt32.max), store.engine.configuration.tableElementLimit)
-        vmTable = .allocate(byteCount: VMTableLayout.size, alignment: 16)
-        let elements = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        vmData = store.engine.vmData
+        vmTable = vmData.allocate(byteCount: VMTableLayout.size)
+        let elements = vmData.allocate(capacity: 1, of: UInt64.self)
         vmTable.storeBytes(of: elements, toByteOffset: VMTableLayout.elements, as: UnsafeMutablePointer<UInt64>.self)
         vmTable.storeBytes(of: 0, toByteOffset: VMTableLayout.length, as: UInt64.self)
         capacity = 1
@@ -62,8 +64,8 @@ final class TableEntity {
     }
 
     deinit {
-        elements.deallocate()
-        vmTable.deallocate()
+        vmData.deallocate(elements)
+        vmData.deallocate(vmTable)
     }
 
     var elements: UnsafeMutablePointer<UInt64> {
@@ -80,9 +82,9 @@ final class TableEntity {
         let newCount = Int(old + delta)
         if newCount > capacity {
             let newCapacity = max(newCount, min(capacity * 2, Int(limit)))
-            let newElements = UnsafeMutablePointer<UInt64>.allocate(capacity: newCapacity)
+            let newElements = vmData.allocate(capacity: newCapacity, of: UInt64.self)
             newElements.update(from: elements, count: Int(old))
-            elements.deallocate()
+            vmData.deallocate(elements)
             vmTable.storeBytes(of: newElements, toByteOffset: VMTableLayout.elements,
                                as: UnsafeMutablePointer<UInt64>.self)
             capacity = newCapacity

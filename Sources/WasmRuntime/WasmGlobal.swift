@@ -27,14 +27,17 @@ final class GlobalEntity {
     let type: GlobalType
     let cell: UnsafeMutableRawPointer
 
-    init(type: GlobalType, raw: V128) {
+    private let vmData: VMDataAllocator
+
+    init(type: GlobalType, raw: V128, vmData: VMDataAllocator) {
         self.type = type
-        cell = .allocate(byteCount: 16, alignment: 16)
+        self.vmData = vmData
+        cell = vmData.allocate(byteCount: 16)
         cell.storeBytes(of: raw.low, toByteOffset: 0, as: UInt64.self)
         cell.storeBytes(of: raw.high, toByteOffset: 8, as: UInt64.self)
     }
 
-    deinit { cell.deallocate() }
+    deinit { vmData.deallocate(cell) }
 
     var rawValue: V128 {
         get { V128(low: cell.load(as: UInt64.self), high: cell.load(fromByteOffset: 8, as: UInt64.self)) }

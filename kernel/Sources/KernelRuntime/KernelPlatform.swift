@@ -19,8 +19,12 @@ final class KernelPlatform: Platform {
 
   var pageSize: Int { 4096 }
 
+  /// Reservations belong to the running task: whatever the runtime has not released when
+  /// the task is reaped is released then.
   func reserve(byteCount: Int) -> UnsafeMutableRawPointer? {
     guard byteCount > 0, let base = UserSpace.reserve(byteCount: UInt64(byteCount)) else { return nil }
+    let task = Scheduler.currentTask
+    if !task.isIdle { task.reservations.append(base) }
     return UnsafeMutableRawPointer(bitPattern: UInt(base))
   }
 
@@ -42,7 +46,10 @@ final class KernelPlatform: Platform {
   }
 
   func release(_ address: UnsafeMutableRawPointer, byteCount: Int) {
-    UserSpace.release(UInt64(UInt(bitPattern: address)))
+    let base = UInt64(UInt(bitPattern: address))
+    UserSpace.release(base)
+    let task = Scheduler.currentTask
+    if let index = task.reservations.firstIndex(of: base) { task.reservations.remove(at: index) }
   }
 
   func registerCode(_ code: CodeRegistration) -> Bool {
@@ -107,8 +114,7 @@ final class KernelPlatform: Platform {
   }
 }
 
-// MARK: The ring-3 hooks the runtime does not call yet (kernel/README.md, "WebAssembly
-// activations"): ready for when Platform gains them.
+// MARK: Running compiled code in ring 3 (kernel/README.md, "WebAssembly activations").
 extension KernelPlatform {
   /// Runs the entry trampoline in ring 3 on the task's user stack (allocated on first use)
   /// and returns its result (0, or the trap kind).
@@ -127,18 +133,25 @@ extension KernelPlatform {
     return result.map { UInt32(truncatingIfNeeded: $0) }
   }
 
-  /// Memory for VM data that ring-3 code reads or writes (user read-write).
+  /// Memory for VM data that ring-3 code reads or writes: user read-write blocks from the
+  /// running task's arena (released whole when the task is reaped).
   func allocateVMData(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    VMDataArena.allocate(byteCount: byteCount, alignment: alignment).flatMap { UnsafeMutableRawPointer(bitPattern: UInt($0)) }
+    VMDataArena.of(Scheduler.currentTask).allocate(byteCount: byteCount, alignment: alignment)
+      .flatMap { UnsafeMutableRawPointer(bitPattern: UInt($0)) }
   }
 
   func deallocateVMData(_ pointer: UnsafeMutableRawPointer) {
-    VMDataArena.deallocate(UInt64(UInt(bitPattern: pointer)))
+    Scheduler.currentTask.vmData?.deallocate(UInt64(UInt(bitPattern: pointer)))
   }
 
-  /// The address compiled code calls for a builtin or host dispatcher `function`.
-  func hostCallGate(for function: UnsafeRawPointer) -> UnsafeRawPointer? {
-    HostCallGates.gate(for: UInt64(UInt(bitPattern: function))).flatMap { UnsafeRawPointer(bitPattern: UInt($0)) }
+  /// The address compiled code calls for a builtin or host dispatcher `function`: a user gate
+  /// whose system call runs it. The runtime asks for a handful (one per builtin, one
+  /// dispatcher), far below the gate page's capacity, so running out is a kernel bug.
+  func hostCallGate(for function: UnsafeRawPointer) -> UnsafeRawPointer {
+    guard let gate = HostCallGates.gate(for: UInt64(UInt(bitPattern: function))),
+          let address = UnsafeRawPointer(bitPattern: UInt(gate))
+    else { panic("no host-call gate left") }
+    return address
   }
 }
 
