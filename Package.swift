@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "WasmFrontEnd", targets: ["WasmFrontEnd"]),
         .library(name: "WasmCompiler", targets: ["WasmCompiler"]),
         .library(name: "WasmRuntime", targets: ["WasmRuntime"]),
+        .library(name: "WASIPreview1", targets: ["WASIPreview1"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,17 +25,20 @@ let package = Package(
         .target(name: "WasmCompiler", dependencies: ["WasmFrontEnd"]),
         // Runtime: engine, modules, stores, instances, linking, traps; the Platform protocol.
         .target(name: "WasmRuntime", dependencies: ["WasmFrontEnd", "WasmCompiler"]),
+        // WASI preview 1 on top of the runtime; the system below it (files, clocks, random,
+        // console) is a protocol: hosted Linux in HostedPlatform, an in-memory one for the kernel.
+        .target(name: "WASIPreview1", dependencies: ["WasmRuntime"]),
 
         // Hosted (Linux) platform -------------------------------------------------------
         // C glue for what Swift cannot express: CPUID, signal context access, thread-locals.
         .target(name: "CHostedPlatform"),
-        .target(name: "HostedPlatform", dependencies: ["WasmRuntime", "CHostedPlatform"]),
+        .target(name: "HostedPlatform", dependencies: ["WasmRuntime", "WASIPreview1", "CHostedPlatform"]),
 
         // Host tool ------------------------------------------------------------------------
         .target(
             name: "ApusCLI",
             dependencies: [
-                "WasmFrontEnd", "WasmCompiler", "WasmRuntime", "HostedPlatform",
+                "WasmFrontEnd", "WasmCompiler", "WasmRuntime", "WASIPreview1", "HostedPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "WasmKit", package: "WasmKit"),
@@ -52,6 +56,7 @@ let package = Package(
             name: "WasmRuntimeTests",
             dependencies: ["WasmRuntime", "HostedPlatform", .product(name: "WAT", package: "WasmKit")]
         ),
+        .testTarget(name: "WASIPreview1Tests", dependencies: ["WASIPreview1", "HostedPlatform"]),
         .testTarget(name: "ApusCLITests", dependencies: ["ApusCLI"]),
     ]
 )
