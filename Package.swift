@@ -28,6 +28,9 @@ let package = Package(
         // WASI preview 1 on top of the runtime; the system below it (files, clocks, random,
         // console) is a protocol: hosted Linux in HostedPlatform, an in-memory one for the kernel.
         .target(name: "WASIPreview1", dependencies: ["WasmRuntime"]),
+        // Spec-script execution shared by `apus wast` and the kernel (`run=spec`): the command
+        // model, the runtime executor, the front-end checks, results and the spec bundle format.
+        .target(name: "WasmSpecRunner", dependencies: ["WasmFrontEnd", "WasmRuntime"]),
 
         // Hosted (Linux) platform -------------------------------------------------------
         // C glue for what Swift cannot express: CPUID, signal context access, thread-locals.
@@ -38,7 +41,7 @@ let package = Package(
         .target(
             name: "ApusCLI",
             dependencies: [
-                "WasmFrontEnd", "WasmCompiler", "WasmRuntime", "WASIPreview1", "HostedPlatform",
+                "WasmFrontEnd", "WasmCompiler", "WasmRuntime", "WASIPreview1", "HostedPlatform", "WasmSpecRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "WasmKit", package: "WasmKit"),

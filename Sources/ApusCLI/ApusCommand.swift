@@ -6,7 +6,7 @@ public struct ApusCommand: ParsableCommand {
         commandName: "apus",
         abstract: "Apus: a WebAssembly microkernel OS — host tool.",
         subcommands: [
-            ValidateCommand.self, InspectCommand.self, WastCommand.self, InvokeCommand.self,
+            ValidateCommand.self, InspectCommand.self, WastCommand.self, InvokeCommand.self, RunCommand.self,
             BenchCommand.self, DiffTestCommand.self, ExtractModulesCommand.self, ExecCommand.self, WasiTestCommand.self,
         ]
     )

@@ -226,6 +226,9 @@ static inline uint64_t linker_boot_stack_bottom(void) { return (uint64_t)__boot_
 static inline uint64_t linker_boot_stack_top(void) { return (uint64_t)__boot_stack_top; }
 static inline uint64_t linker_ksyms_start(void) { return (uint64_t)__ksyms_start; }
 static inline uint64_t linker_kernel_end(void) { return (uint64_t)__kernel_end; }
+/* The end of the low string-literal window (linker.ld): a small absolute address. */
+extern char __lowstr_end[];
+static inline uint64_t linker_lowstr_end(void) { return (uint64_t)__lowstr_end; }
 
 // ---- Early storage (defined in libc.c), needed before the heap exists -----------------------
 void *kernel_gdt_storage(void);   // 16 descriptors

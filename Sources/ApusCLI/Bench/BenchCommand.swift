@@ -15,7 +15,8 @@ public struct BenchCommand: ParsableCommand {
             .json and .svg. --quick runs the tiny sizes as a correctness check: the exit status is non-zero \
             when any engine fails or disagrees with native's checksum. Build apus with -c release for \
             meaningful WasmKit numbers.
-            """
+            """,
+        subcommands: [IPCBenchCommand.self]
     )
 
     @Flag(help: "Tiny sizes, one repetition: a correctness check (all engines agree), not a measurement.")

@@ -9,9 +9,11 @@ public struct ExecCommand: ParsableCommand {
         abstract: "Run a WASI (preview 1) command module with the JIT.",
         discussion: """
             Calls the module's _start with wasi_snapshot_preview1 imports and exits with the \
-            program's exit code. --dir preopens a host directory (as GUEST, default the host path \
-            as written); --memfs copies the --dir trees into in-memory file systems first (the \
-            kernel's file system code; changes are not written back). A trap prints "trap: \
+            program's exit code. --programs DIR adds the apus process module (docs/USERSPACE.md): \
+            the program can spawn DIR/NAME.wasm as child processes. --dir preopens a host \
+            directory (as GUEST, default the host path as written); --memfs copies the --dir \
+            trees into in-memory file systems first (the kernel's file system code; changes are \
+            not written back). A trap prints "trap: \
             MESSAGE" with the wasm backtrace and exits with status 134; a module that cannot \
             start (unreadable, malformed, missing import) exits with status 1.
             """
@@ -25,6 +27,10 @@ public struct ExecCommand: ParsableCommand {
 
     @Option(name: .customLong("env"), help: "An environment variable KEY=VALUE.")
     public var environment: [String] = []
+
+    @Option(name: .customLong("programs"),
+            help: "Provide the apus process calls (spawn, wait, ps, …); programs are DIR/NAME.wasm.")
+    public var programsDirectory: String?
 
     @Flag(help: "Run against in-memory copies of the --dir trees.")
     public var memfs = false
@@ -53,6 +59,7 @@ public struct ExecCommand: ParsableCommand {
         var program = WASIProgram(arguments: [programName] + arguments, environment: environment,
                                   preopens: directories.map(WASIProgram.Preopen.init(argument:)), inMemory: memfs)
         program.explicitBoundsChecks = explicitBoundsChecks
+        program.programsDirectory = programsDirectory
         let engine = WASIProgram.makeEngine(explicitBoundsChecks: explicitBoundsChecks)
         switch program.run(bytes: bytes, engine: engine) {
         case .exited(let code):

@@ -36,6 +36,8 @@ public struct WASIProgram {
     /// Copy the preopened trees into in-memory file systems and run against those.
     public var inMemory: Bool
     public var explicitBoundsChecks = false
+    /// Run with the `apus` process calls, programs found in this directory (`ApusProcessHost`).
+    public var programsDirectory: String?
 
     public init(arguments: [String], environment: [String], preopens: [Preopen], inMemory: Bool) {
         self.arguments = arguments
@@ -64,6 +66,10 @@ public struct WASIProgram {
             module = try WasmModule(engine: engine, bytes: bytes)
         } catch {
             return .failed(error.description)
+        }
+        if let programsDirectory {
+            return runWithProcesses(module: module, engine: engine, programsDirectory: programsDirectory,
+                                    stdin: stdin, stdout: stdout, stderr: stderr)
         }
         let context: WASIContext
         if inMemory {
@@ -108,6 +114,35 @@ public struct WASIProgram {
         } catch {
             return .trapped(error)
         }
+    }
+
+    /// Runs `module` as process 1 of an `ApusProcessHost` whose children share the streams and
+    /// the preopened directories (in-memory copies made once, with `inMemory`).
+    private func runWithProcesses(module: WasmModule, engine: Engine, programsDirectory: String,
+                                  stdin: (any WASIFile)?, stdout: (any WASIFile)?,
+                                  stderr: (any WASIFile)?) -> Outcome {
+        let clock = HostClock()
+        var directories: [(directory: any WASIFile, guestPath: String)] = []
+        for preopen in preopens {
+            if inMemory {
+                let system = MemoryFileSystem(clock: clock)
+                if let problem = WASIProgram.copyTree(from: preopen.host, into: system) { return .failed(problem) }
+                directories.append((system.rootDirectory(), preopen.guest))
+            } else {
+                guard let directory = HostFile.openDirectory(path: preopen.host) else {
+                    return .failed(preopen.host + ": cannot open directory")
+                }
+                directories.append((directory, preopen.guest))
+            }
+        }
+        let host = ApusProcessHost(
+            programsDirectory: programsDirectory, engine: engine,
+            stdin: stdin ?? HostFile(descriptor: 0, owns: false, stream: true),
+            stdout: stdout ?? HostFile(descriptor: 1, owns: false, stream: true),
+            stderr: stderr ?? HostFile(descriptor: 2, owns: false, stream: true),
+            preopens: directories, clock: clock)
+        return host.runRoot(module: module, name: arguments.first ?? "init", arguments: arguments,
+                            environment: environment)
     }
 
     /// Copies the host tree at `path` (files, directories, symlinks) into `system`'s root;

@@ -30,9 +30,32 @@ public struct WasiTestCommand: ParsableCommand {
     @Flag(help: "Print a line for passing tests too.")
     public var verbose = false
 
+    @Flag(help: "Run the tests inside the Apus kernel under QEMU (one boot for all of them).")
+    public var inKernel = false
+
+    @Flag(help: "With --in-kernel: use the kernel already built instead of running kernel/build.")
+    public var noBuild = false
+
+    @Option(help: "With --in-kernel: CPUs of the virtual machine.")
+    public var smp = 1
+
+    @Option(help: "With --in-kernel: seconds before QEMU is stopped.")
+    public var timeout = 1800
+
     public init() {}
 
     public func run() throws {
+        if inKernel {
+            let run = InKernelWasiRun(tests: WasiTestCommand.findTests(directories), smp: smp,
+                                      timeoutSeconds: timeout, buildKernel: !noBuild, verbose: verbose)
+            do {
+                if try !run.run() { throw ExitCode.failure }
+            } catch let error as KernelCommandError {
+                StandardError.write("apus: " + error.description + "\n")
+                throw ExitCode.failure
+            }
+            return
+        }
         let engine = WASIProgram.makeEngine(explicitBoundsChecks: explicitBoundsChecks)
         var passed = 0, failed = 0, skipped = 0
         for test in WasiTestCommand.findTests(directories) {
@@ -162,24 +185,44 @@ public struct WasiTestCommand: ParsableCommand {
         let stderr = WASIBufferStream()
         let outcome = program.run(bytes: [UInt8](bytes), engine: engine, stdin: WASIBufferStream(),
                                   stdout: stdout, stderr: stderr)
-        let stderrTail = stderr.outputText.isEmpty ? "" : " (stderr: " + stderr.outputText.suffix(400)
+        let tested: TestOutcome
+        switch outcome {
+        case .failed(let message): tested = .failed(message)
+        case .trapped(let trap): tested = .trapped(trap.message)
+        case .exited(let code): tested = .exited(code)
+        }
+        return judge(specification, tested, stdout: stdout.outputText, stderr: stderr.outputText)
+    }
+
+    /// How a test program ended, wherever it ran.
+    enum TestOutcome {
+        /// It could not run (the reason).
+        case failed(String)
+        /// It trapped (the trap's message).
+        case trapped(String)
+        case exited(UInt32)
+    }
+
+    /// Compares a run with its specification: exit code, then stdout and stderr when specified.
+    static func judge(_ specification: Specification, _ outcome: TestOutcome, stdout: String, stderr: String) -> Result {
+        let stderrTail = stderr.isEmpty ? "" : " (stderr: " + stderr.suffix(400)
             .replacingOccurrences(of: "\n", with: "⏎") + ")"
         switch outcome {
         case .failed(let message):
             return .failed(message)
-        case .trapped(let trap):
-            return .failed("trap: " + trap.message + stderrTail)
+        case .trapped(let message):
+            return .failed("trap: " + message + stderrTail)
         case .exited(let code):
             if code != specification.exitCode {
                 return .failed("exit code " + String(code) + ", expected " + String(specification.exitCode)
                     + stderrTail)
             }
         }
-        if let expected = specification.stdout, stdout.outputText != expected {
-            return .failed("stdout " + quoted(stdout.outputText) + ", expected " + quoted(expected))
+        if let expected = specification.stdout, stdout != expected {
+            return .failed("stdout " + quoted(stdout) + ", expected " + quoted(expected))
         }
-        if let expected = specification.stderr, stderr.outputText != expected {
-            return .failed("stderr " + quoted(stderr.outputText) + ", expected " + quoted(expected))
+        if let expected = specification.stderr, stderr != expected {
+            return .failed("stderr " + quoted(stderr) + ", expected " + quoted(expected))
         }
         return .passed
     }
@@ -189,7 +232,7 @@ public struct WasiTestCommand: ParsableCommand {
     }
 
     /// Test directories in the suite are read-only; copies must accept the tests' changes.
-    private static func makeWritable(_ path: String) {
+    static func makeWritable(_ path: String) {
         let manager = FileManager.default
         try? manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
         guard let enumerator = manager.enumerator(atPath: path) else { return }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// `apus wast [--json FILE] PATH…`: runs WebAssembly spec scripts.
+/// `apus wast [--json FILE] PATH…`: runs WebAssembly spec scripts (on the host, or with
+/// `--in-kernel` inside the Apus kernel under QEMU).
 public struct WastCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "wast",
@@ -32,10 +33,28 @@ public struct WastCommand: ParsableCommand {
     @Flag(name: .long, help: "Compile for the baseline CPU features only.")
     public var baselineIsa = false
 
+    @Flag(name: .long, help: "Run the scripts inside the Apus kernel under QEMU (a spec bundle, kernel command line run=spec).")
+    public var inKernel = false
+
+    @Option(name: .long, help: ArgumentHelp("With --in-kernel: number of CPUs (1 to 64).", valueName: "n"))
+    public var smp: Int = 1
+
+    @Option(name: .long, help: ArgumentHelp("With --in-kernel: stop QEMU after this many seconds.", valueName: "seconds"))
+    public var timeout: Int = 3600
+
+    @Flag(name: .long, help: "With --in-kernel: use the kernel already built (do not run kernel/build).")
+    public var noBuild = false
+
     public init() {}
 
     public func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("Missing expected argument '<paths> ...'") }
+        guard (1...64).contains(smp) else { throw ValidationError("--smp must be between 1 and 64") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if inKernel, json != nil || byKind || frontEndOnly || boundsChecks != .guard || baselineIsa {
+            throw ValidationError("--in-kernel cannot be combined with --json, --by-kind, --front-end-only, --bounds-checks or --baseline-isa")
+        }
+        if !inKernel, smp != 1 || noBuild { throw ValidationError("--smp and --no-build need --in-kernel") }
     }
 
     public func run() throws {
@@ -43,6 +62,17 @@ public struct WastCommand: ParsableCommand {
         guard !scripts.isEmpty else {
             StandardError.write("error: no .wast scripts found in " + paths.joined(separator: ", ") + "\n")
             throw ExitCode.failure
+        }
+        if inKernel {
+            let passed: Bool
+            do throws(KernelCommandError) {
+                passed = try InKernelSpecRun(scripts: scripts, smp: smp, timeoutSeconds: timeout, buildKernel: !noBuild).run()
+            } catch {
+                StandardError.write("error: " + error.description + "\n")
+                throw ExitCode.failure
+            }
+            if !passed { throw ExitCode.failure }
+            return
         }
         let showProgress = scripts.count > 1 && isatty(STDERR_FILENO) != 0
         let runScript = makeScriptRunner()

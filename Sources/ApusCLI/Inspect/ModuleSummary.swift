@@ -51,8 +51,11 @@ public struct ModuleSummary: Equatable {
     public var customSections: [CustomSection]
     public var start: UInt32?
     public var moduleName: String?
+    /// Kind, version and dependencies as a program (see `ProgramSummary`).
+    public var program: ProgramSummary
 
     public init(_ module: Module) {
+        program = ProgramSummary(module)
         size = module.bytes.count
         moduleName = module.names?.moduleName
         types = module.types.map(TextSyntax.functionType)

@@ -6,6 +6,7 @@ extension ModuleSummary {
         var lines: [String] = []
         lines.append(name + ": " + String(size) + " bytes, " + status)
         if let moduleName { lines.append("module name: " + moduleName) }
+        lines += program.lines
 
         func section(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }
@@ -59,6 +60,7 @@ extension ModuleSummary {
             "customSections": customSections.map { ["name": $0.name, "size": $0.size] as [String: Any] },
         ]
         if let start { object["start"] = Int(start) }
+        object["program"] = program.jsonObject
         if let moduleName { object["moduleName"] = moduleName }
         if let error { object["error"] = error }
         return object

@@ -1,10 +1,12 @@
+@_exported import WasmSpecRunner
 import Foundation
 import WAT
 import WasmFrontEnd
 
-/// Walks the directives of `.wast` spec scripts. It does everything that needs no execution
-/// itself — parsing, and decoding and validating every module with Apus's front end — and
-/// hands each directive that needs execution to an `Executor`, one per script.
+/// Runs `.wast` spec scripts on the host: `SpecScriptTranslator` parses each script with
+/// WasmKit's text parser into `SpecStep`s, which the shared `WasmSpecRunner` runs — decoding and
+/// validating every module with Apus's front end, and handing each directive that needs
+/// execution to an `Executor`, one per script. The kernel runs the same steps from a bundle.
 public struct SpecScriptRunner<Executor: SpecExecutor> {
     /// Makes the executor for one script (given its path).
     public var makeExecutor: (String) -> Executor
@@ -15,22 +17,17 @@ public struct SpecScriptRunner<Executor: SpecExecutor> {
 
     /// Reads and runs one script file.
     public func run(path: String) -> SpecFileResult {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            var result = SpecFileResult(path: path)
-            result.fileError = "cannot read: " + (error as NSError).localizedDescription
-            return result
-        }
-        return run(source: String(decoding: data, as: UTF8.self), path: path)
+        run(SpecScriptTranslator.translate(path: path))
     }
 
     /// Runs a script given as text; `path` names it in the result.
     public func run(source: String, path: String) -> SpecFileResult {
-        var script = ScriptRun(path: path, source: source, executor: makeExecutor(path))
-        script.run()
-        return script.result
+        run(SpecScriptTranslator.translate(source: source, path: path))
+    }
+
+    /// Runs an already translated script.
+    public func run(_ script: SpecScript) -> SpecFileResult {
+        script.run(with: makeExecutor(script.path))
     }
 }
 
@@ -38,6 +35,27 @@ extension SpecScriptRunner where Executor == SkippingExecutor {
     /// The front-end-only runner: execution is reported as skipped.
     public init() {
         self.init(makeExecutor: { _ in SkippingExecutor() })
+    }
+}
+
+/// Parses `.wast` scripts into the parser-independent steps of `WasmSpecRunner`.
+public enum SpecScriptTranslator {
+    /// Reads and translates one script file (a read error becomes the script's file error).
+    public static func translate(path: String) -> SpecScript {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            return SpecScript(path: path, fileError: "cannot read: " + (error as NSError).localizedDescription)
+        }
+        return translate(source: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// Translates a script given as text.
+    public static func translate(source: String, path: String) -> SpecScript {
+        var translation = ScriptTranslation(path: path, source: source)
+        translation.run()
+        return translation.script
     }
 }
 
@@ -58,17 +76,15 @@ struct ModuleTextError: Error {
     var description: String
 }
 
-/// The state of one script being run.
-private struct ScriptRun<Executor: SpecExecutor> {
-    var result: SpecFileResult
-    var executor: Executor
+/// The state of one script being translated.
+private struct ScriptTranslation {
+    var script: SpecScript
     let source: String
     let sourceMap: WastSourceMap
     var formIndex = 0
 
-    init(path: String, source: String, executor: Executor) {
-        self.result = SpecFileResult(path: path)
-        self.executor = executor
+    init(path: String, source: String) {
+        self.script = SpecScript(path: path)
         self.source = source
         self.sourceMap = WastSourceMap(source)
     }
@@ -78,115 +94,130 @@ private struct ScriptRun<Executor: SpecExecutor> {
         do {
             wast = try Wasm2Text.script(source)
         } catch {
-            result.fileError = "cannot parse: " + Self.describe(error)
+            script.fileError = "cannot parse: " + Self.describe(error)
             return
         }
         while let (parsed, location) = wast.nextDirectiveResult() {
             switch parsed {
             case .success(let directive):
                 let line = lineOfNextForm(matching: Self.keywords(of: directive), location: location)
-                run(directive, line: line)
+                translate(directive, line: line)
             case .failure(let failure):
                 let form = nextForm(location: location)
-                runUnparsable(failure, keyword: form.keyword, line: form.line)
+                translateUnparsable(failure, keyword: form.keyword, line: form.line)
             }
         }
     }
 
     // MARK: Directives
 
-    mutating func run(_ directive: WASTDirective, line: Int) {
+    mutating func translate(_ directive: WASTDirective, line: Int) {
         switch directive {
         case .module(let module):
-            guard let valid = checkValid(module.source, name: module.id, line: line, kind: "module") else { return }
-            let command: SpecCommand = module.isDefinition ? .define(valid) : .instantiate(valid)
-            record(line, command.kind, executor.execute(command))
+            let kind = module.isDefinition ? "module definition" : "module instantiation"
+            emitModule(module.source, name: module.id, line: line, kind: kind, use: module.isDefinition ? .define : .instantiate)
 
         case .moduleInstance(let instance, let module):
-            record(line, "module instantiation", executor.execute(.instantiateDefinition(instance: instance, definition: module)))
+            emit(line, "module instantiation", .command(.instantiateDefinition(instance: instance, definition: module)))
 
         case .assertMalformed(let module, let message):
-            checkMalformed(module.source, message: message, line: line)
+            let kind = "assert_malformed"
+            switch binary(of: module.source) {
+            case .failure(let error):
+                emit(line, kind, .record(.passed, expected: message, actual: "text parser: " + error.description))
+            case .success(let bytes):
+                let fromText: Bool
+                if case .binary = module.source { fromText = false } else { fromText = true }
+                emit(line, kind, .malformed(binary: bytes, message: message, fromText: fromText))
+            }
 
         case .assertInvalid(let module, let message):
-            checkInvalid(module.source, message: message, line: line)
+            let kind = "assert_invalid"
+            switch binary(of: module.source) {
+            case .failure(let error):
+                emit(line, kind, .record(
+                    .skipped("the text parser rejected the module (" + error.description + "); the validator was not exercised"),
+                    expected: message, actual: nil))
+            case .success(let bytes):
+                emit(line, kind, .invalid(binary: bytes, message: message))
+            }
 
         case .assertReturn(let execute, let results):
             if case .wat(let wat) = execute {
                 // Not used by the 2.0 suite; the module must at least be valid.
-                _ = checkValid(.text(wat), name: nil, line: line, kind: "module")
-                record(line, "assert_return", .skipped("assert_return on a module is not supported"))
+                emitModule(.text(wat), name: nil, line: line, kind: "module", use: .validateOnly)
+                emit(line, "assert_return", .record(.skipped("assert_return on a module is not supported"), expected: nil, actual: nil))
                 return
             }
             do throws(UnsupportedSpecValue) {
                 let action = try WastConversion.action(execute)
                 var expectations: [SpecExpectation] = []
                 for expected in results { expectations.append(try WastConversion.expectation(expected)) }
-                record(line, "assert_return", executor.execute(.assertReturn(action, expectations)))
+                emit(line, "assert_return", .command(.assertReturn(action, expectations)))
             } catch {
-                record(line, "assert_return", .skipped(error.description))
+                emit(line, "assert_return", .record(.skipped(error.description), expected: nil, actual: nil))
             }
 
         case .assertTrap(let execute, let message):
             if case .wat(let wat) = execute {
-                guard let valid = checkValid(.text(wat), name: nil, line: line, kind: "module") else { return }
-                record(line, "assert_trap", executor.execute(.assertUninstantiable(valid, message: message)))
+                emitModule(.text(wat), name: nil, line: line, kind: "assert_trap", use: .uninstantiable(message: message))
                 return
             }
-            runAction(execute, line: line, kind: "assert_trap") { .assertTrap($0, message: message) }
+            translateAction(execute, line: line, kind: "assert_trap") { .assertTrap($0, message: message) }
 
         case .assertExhaustion(let call, let message):
-            runAction(.invoke(call), line: line, kind: "assert_exhaustion") { .assertExhaustion($0, message: message) }
+            translateAction(.invoke(call), line: line, kind: "assert_exhaustion") { .assertExhaustion($0, message: message) }
 
         case .assertUnlinkable(let wat, let message):
-            guard let valid = checkValid(.text(wat), name: nil, line: line, kind: "module") else { return }
-            record(line, "assert_unlinkable", executor.execute(.assertUnlinkable(valid, message: message)))
+            emitModule(.text(wat), name: nil, line: line, kind: "assert_unlinkable", use: .unlinkable(message: message))
 
         case .register(let name, let module):
-            record(line, "register", executor.execute(.register(name: name, module: module)))
+            emit(line, "register", .command(.register(name: name, module: module)))
 
         case .invoke(let invoke):
-            runAction(.invoke(invoke), line: line, kind: "invoke") { .action($0) }
+            translateAction(.invoke(invoke), line: line, kind: "invoke") { .action($0) }
 
         case .assertException:
-            record(line, "assert_exception", .skipped("exception handling is not part of WebAssembly 2.0"))
+            emit(line, "assert_exception", .record(.skipped("exception handling is not part of WebAssembly 2.0"), expected: nil, actual: nil))
         case .assertFuel:
-            record(line, "assert_fuel", .skipped("fuel metering is a WasmKit extension"))
+            emit(line, "assert_fuel", .record(.skipped("fuel metering is a WasmKit extension"), expected: nil, actual: nil))
         case .assertOutOfFuel:
-            record(line, "assert_out_of_fuel", .skipped("fuel metering is a WasmKit extension"))
+            emit(line, "assert_out_of_fuel", .record(.skipped("fuel metering is a WasmKit extension"), expected: nil, actual: nil))
         }
     }
 
-    mutating func runAction(_ execute: WASTExecute, line: Int, kind: String, _ command: (SpecAction) -> SpecCommand) {
+    mutating func translateAction(_ execute: WASTExecute, line: Int, kind: String, _ command: (SpecAction) -> SpecCommand) {
         do throws(UnsupportedSpecValue) {
             let action = try WastConversion.action(execute)
-            record(line, kind, executor.execute(command(action)))
+            emit(line, kind, .command(command(action)))
         } catch {
-            record(line, kind, .skipped(error.description))
+            emit(line, kind, .record(.skipped(error.description), expected: nil, actual: nil))
         }
     }
 
     /// A directive the text parser could not read.
-    mutating func runUnparsable(_ failure: WASTDirectiveError, keyword: String, line: Int) {
+    mutating func translateUnparsable(_ failure: WASTDirectiveError, keyword: String, line: Int) {
         let parserError = Self.describe(failure.error)
         switch keyword {
         case "assert_malformed":
             // The malformation is in the text: the text parser rejecting it is the expected outcome.
-            record(line, keyword, .passed, expected: nil, actual: "text parser: " + parserError)
+            emit(line, keyword, .record(.passed, expected: nil, actual: "text parser: " + parserError))
         case "assert_invalid":
             // The text parser resolves names and some types itself; our validator never sees it.
-            record(line, keyword, .skipped("the text parser rejected the module (" + parserError + "); the validator was not exercised"))
+            emit(line, keyword, .record(
+                .skipped("the text parser rejected the module (" + parserError + "); the validator was not exercised"),
+                expected: nil, actual: nil))
         default:
             if failure.module != nil || keyword == "module" || WastSourceMap.moduleFieldKeywords.contains(keyword) {
-                executor.moduleUnavailable(name: failure.module?.id, reason: "its module did not parse")
-                record(line, "module", .failed("the text parser rejected the module: " + parserError))
+                emit(line, "module", .moduleUnavailable(name: failure.module?.id, reason: "its module did not parse"))
+                emit(line, "module", .record(.failed("the text parser rejected the module: " + parserError), expected: nil, actual: nil))
             } else {
-                record(line, keyword, .failed("the directive could not be parsed: " + parserError))
+                emit(line, keyword, .record(.failed("the directive could not be parsed: " + parserError), expected: nil, actual: nil))
             }
         }
     }
 
-    // MARK: Module checks
+    // MARK: Modules
 
     /// A module's binary, or why the text parser rejected it.
     func binary(of source: ModuleSource) -> Result<[UInt8], ModuleTextError> {
@@ -206,82 +237,23 @@ private struct ScriptRun<Executor: SpecExecutor> {
         }
     }
 
-    /// Checks that a module decodes and validates; records a check and returns the module if so.
-    mutating func checkValid(_ source: ModuleSource, name: String?, line: Int, kind: String) -> SpecModule? {
+    /// A module that must be valid, then used: its `module` check and then (if it is valid)
+    /// the use, recorded as `kind`. A module the text parser rejects is a failed `module` check.
+    mutating func emitModule(_ source: ModuleSource, name: String?, line: Int, kind: String, use: SpecStep.ModuleUse) {
         switch binary(of: source) {
         case .failure(let error):
-            executor.moduleUnavailable(name: name, reason: "its module did not parse")
-            record(line, kind, .failed("the text parser rejected the module: " + error.description))
-            return nil
+            emit(line, "module", .moduleUnavailable(name: name, reason: "its module did not parse"))
+            emit(line, "module", .record(.failed("the text parser rejected the module: " + error.description), expected: nil, actual: nil))
         case .success(let bytes):
-            switch ModuleInput.check(bytes) {
-            case .success(let module):
-                record(line, kind, .passed)
-                return SpecModule(name: name, binary: bytes, module: module, line: line)
-            case .failure(let error):
-                executor.moduleUnavailable(name: name, reason: "its module was rejected")
-                let phase = error.phase == .decoding ? "malformed" : "invalid"
-                record(line, kind, .failed("expected a valid module, got " + phase + ": " + error.description),
-                       actual: error.message)
-                return nil
-            }
+            emit(line, kind, .module(name: name, binary: bytes, use: use))
         }
     }
 
-    /// `assert_malformed`: the text parser or the decoder must reject the module.
-    mutating func checkMalformed(_ source: ModuleSource, message: String, line: Int) {
-        let kind = "assert_malformed"
-        let bytes: [UInt8]
-        switch binary(of: source) {
-        case .failure(let error):
-            record(line, kind, .passed, expected: message, actual: "text parser: " + error.description)
-            return
-        case .success(let encoded):
-            bytes = encoded
-        }
-        let expected = "expected malformed (\"" + message + "\")"
-        let fromText: String
-        if case .binary = source { fromText = "" } else { fromText = " (the text parser accepted it)" }
-        switch ModuleInput.check(bytes) {
-        case .success:
-            record(line, kind, .failed(expected + ", got a valid module" + fromText), expected: message)
-        case .failure(let error) where error.phase == .decoding:
-            record(line, kind, .passed, expected: message, actual: error.message)
-        case .failure(let error):
-            record(line, kind, .failed(expected + ", got invalid: " + error.description + fromText),
-                   expected: message, actual: error.message)
-        }
-    }
-
-    /// `assert_invalid`: the module must decode, then fail validation.
-    mutating func checkInvalid(_ source: ModuleSource, message: String, line: Int) {
-        let kind = "assert_invalid"
-        let bytes: [UInt8]
-        switch binary(of: source) {
-        case .failure(let error):
-            record(line, kind, .skipped("the text parser rejected the module (" + error.description + "); the validator was not exercised"),
-                   expected: message)
-            return
-        case .success(let encoded):
-            bytes = encoded
-        }
-        let expected = "expected invalid (\"" + message + "\")"
-        switch ModuleInput.check(bytes) {
-        case .success:
-            record(line, kind, .failed(expected + ", got a valid module"), expected: message)
-        case .failure(let error) where error.phase == .validation:
-            record(line, kind, .passed, expected: message, actual: error.message)
-        case .failure(let error):
-            record(line, kind, .failed(expected + ", but decoding rejected it: " + error.description),
-                   expected: message, actual: error.message)
-        }
+    mutating func emit(_ line: Int, _ kind: String, _ body: SpecStep.Body) {
+        script.steps.append(SpecStep(line: line, kind: kind, body: body))
     }
 
     // MARK: Bookkeeping
-
-    mutating func record(_ line: Int, _ kind: String, _ outcome: SpecOutcome, expected: String? = nil, actual: String? = nil) {
-        result.checks.append(SpecCheck(line: line, kind: kind, outcome: outcome, expectedMessage: expected, actualMessage: actual))
-    }
 
     /// The source-map form for the next directive; falls back to the parser's (slow) location
     /// if the map and the parser disagree, so line numbers stay right either way.

@@ -115,6 +115,10 @@ public enum VMActivationLayout {
     /// UInt64: the stack pointer saved by the entry trampoline after it pushed the
     /// callee-saved registers. The trap handler resumes at `trapExit` with this stack pointer
     /// and the trap kind in the return register (x86_64: eax).
+    /// Cross-program call trampolines (`VMCrossCallContextLayout`) replace it for the duration
+    /// of a call into another program (a nested trap boundary) and restore it afterwards, so a
+    /// trap handler must read it at fault time, from the activation `VMStoreContext.activation`
+    /// / the platform's current activation names.
     public static let entryStackPointer = 0
     public static let size = 8
 }

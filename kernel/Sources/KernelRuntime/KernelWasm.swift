@@ -1,40 +1,51 @@
 import WasmCompiler
 import WasmFrontEnd
+import WASIPreview1
 import WasmRuntime
 
-/// WebAssembly programs from the boot image, run by the embedded runtime: each gets a task
-/// that decodes, validates and compiles the module (JIT, in kernel mode), places the code in
-/// read-execute user pages and instantiates it (linear memory: a user reservation backed on
-/// first touch), then runs its entry export in ring 3 through `UserCall`.
+/// Runs one WebAssembly program of the boot image in its task: decodes, validates and
+/// JIT-compiles the module (in kernel mode), places the code in read-execute user pages,
+/// instantiates it (linear memory: a user reservation backed on first touch; VM data: the
+/// task's `VMDataArena`) with the `apus` host module and WASI preview 1 (`KernelWASI`), then
+/// calls its entry export in ring 3 through `UserCall` (`KernelPlatform.callEntry`).
 ///
-/// Running compiled code needs one more hook in WasmRuntime: it calls its entry trampoline
-/// directly, which from ring 0 faults on a user page (SMEP), and compiled code reads its VM
-/// data from the kernel heap, which ring 3 cannot see. Until the runtime routes the entry
-/// through the platform (see kernel/README.md, "WebAssembly activations"), the task stops
-/// after instantiation and says so.
+/// Everything the program allocated (kernel heap objects of the runtime, code, linear memory,
+/// VM data, the user stack) is released before the task ends, so a program leaves nothing
+/// behind (kernel/tests/run `programs-churn` checks the counters).
 enum KernelWasm {
   static let userStackSize: UInt64 = 1 << 20
+  /// Per-program limit on linear memory (`memory.grow` beyond it returns -1): 16 MiB.
+  static let memoryPageLimit: UInt64 = 256
 
-  static func start(_ entry: BootImage.Entry) -> Bool {
-    let bytes = Array(entry.data.bindMemory(to: UInt8.self))
-    return Scheduler.spawnKernelTask(named: entry.name, fpu: true, {
-      // The runtime writes code and linear memory directly: one user-access window for all of
-      // it. The module, instance and engine are released when `run` returns, before the exit.
-      let status = UserAccess.open { run(bytes) }
-      Scheduler.exitCurrent(status: status)
-    }) != nil
+  /// The task body: runs `program` and leaves its exit status in the task.
+  static func run(_ program: Program, _ module: UnsafeRawBufferPointer) {
+    let task = Scheduler.currentTask
+    var configuration = Engine.Configuration()
+    configuration.memoryPageLimit = memoryPageLimit
+    // The runtime writes VM data, code and linear memory directly: one user-access window for
+    // all of it. The engine outlives every other runtime object, which `execute` releases
+    // before it returns.
+    task.exitStatus = UserAccess.open {
+      let start = Clock.microsecondsSinceBoot()
+      let engine = Engine(platform: KernelPlatform.shared, configuration: configuration)
+      if program.isVerbose {
+        Log.info("\(task: task): wasm: engine ready in \((Clock.microsecondsSinceBoot() - start) / 1000) ms")
+      }
+      return withExtendedLifetime(engine) { execute(program, module, engine, task) }
+    }
+    program.memory = nil
+    program.wasi = nil
   }
 
-  /// Compiles, instantiates and runs one module; returns the task's exit status.
-  private static func run(_ bytes: [UInt8]) -> Int64 {
-    let task = Scheduler.currentTask
+  /// Compiles, instantiates and runs the module; returns the exit status: the code given to
+  /// `apus.exit` or `proc_exit`, main's i32 result (0 for `_start`), or 128 + the trap kind.
+  private static func execute(_ program: Program, _ module: UnsafeRawBufferPointer, _ engine: Engine, _ task: Task) -> Int64 {
     guard task.ensureUserStack(size: userStackSize) else {
       Log.warning("\(task: task): wasm: no memory for a user stack")
       return 1
     }
-
+    let bytes = Array(module.bindMemory(to: UInt8.self))
     let start = Clock.microsecondsSinceBoot()
-    let engine = Engine(platform: KernelPlatform.shared)
     let compiled: WasmModule?
     do throws(WasmError) {
       compiled = try WasmModule(engine: engine, bytes: bytes)
@@ -43,115 +54,86 @@ enum KernelWasm {
       compiled = nil
     }
     guard let module = compiled else { return 2 }
-    let elapsed = Clock.microsecondsSinceBoot() - start
-    Log.info("\(task: task): wasm: compiled \(module.module.functionBodies.count) functions (\(bytes.count) bytes of wasm) in \(elapsed / 1000) ms")
-
-    #if !KERNEL_RUNTIME_RING3
-    guard module.module.start == nil else {
-      Log.info("\(task: task): wasm: has a start function; entering compiled code needs the runtime's user-mode entry")
-      return 0
-    }
-    #endif
     let store = Store(engine: engine)
     let linker = Linker()
-    let exported = ExportedMemory()
-    definePrint(linker, store, exported)
+    ApusHostModule.define(in: linker, store: store, program: program)
+    let wasi = program.setup.makeContext()
+    program.wasi = wasi
+    // Its memory reference would keep the store (and its host functions) alive: let go of it
+    // before the store is released, inside the user-access window.
+    defer { wasi.memory = nil }
+    KernelWASI.define(wasi, in: linker, store: store)
     let instantiated: Instance?
     do throws(InstantiationError) {
       instantiated = try linker.instantiate(store, module)
-      exported.memory = instantiated?.memory("memory")
     } catch {
-      Log.warning("\(task: task): wasm: cannot instantiate")
+      Log.warning("\(task: task): wasm: cannot instantiate (\(instantiationFailure(error.kind)))")
       instantiated = nil
     }
     guard let instance = instantiated else { return 3 }
-    let exports = instance.exports.count
-    Log.info("\(task: task): wasm: instantiated, \(exports) exports, \(UserSpace.backedPages) user pages backed")
-    #if KERNEL_RUNTIME_RING3
-    guard let main = instance.function("main") ?? instance.function("_start") else {
-      Log.warning("\(task: task): wasm: no main or _start export")
+    program.memory = instance.memory("memory")
+    wasi.bind(instance)
+    let elapsed = Clock.microsecondsSinceBoot() - start
+    if program.isVerbose {
+      Log.info("\(task: task): wasm: \(module.module.functionBodies.count) functions (\(bytes.count) bytes) compiled and instantiated in \(elapsed / 1000) ms")
+    }
+    let main = instance.function("_start") ?? instance.function("main")
+    guard let main else {
+      Log.warning("\(task: task): wasm: no _start or main export")
       return 4
     }
-    let callStart = Clock.microsecondsSinceBoot()
+    if program.isInit {
+      let now = Clock.microsecondsSinceBoot()
+      Log.info("boot: init started after \(now / 1000) ms (\(now) us since kernel entry)")
+    }
     let outcome: Result<[Value], Trap>
     do throws(Trap) {
       outcome = .success(try main.call([]))
     } catch {
       outcome = .failure(error)
     }
-    let callTime = Clock.microsecondsSinceBoot() - callStart
+    if let code = program.exitCode { return Int64(code) }
+    if let code = wasi.exitCode { return Int64(code) }  // proc_exit
     switch outcome {
     case .success(let results):
-      var text = TextBuffer()
-      text.appendInterpolation(task: task)
-      text.append(": wasm: main returned")
-      for value in results {
-        switch value {
-        case .i32(let bits): text.append(" "); text.appendInterpolation(Int32(bitPattern: bits))
-        case .i64(let bits): text.append(" "); text.appendInterpolation(Int64(bitPattern: bits))
-        default: text.append(" (non-integer)")
-        }
-      }
-      text.append(" in ring 3 (")
-      text.appendInterpolation(callTime)
-      text.append(" us)")
-      Log.info(LogMessage(text))
-      let status: Int64
-      if case .i32(let bits)? = results.first { status = Int64(Int32(bitPattern: bits)) } else { status = 0 }
-      return status
+      if case .i32(let bits)? = results.first { return Int64(Int32(bitPattern: bits)) }
+      return 0
     case .failure(let trap):
-      // (Not trap.message: string literals longer than 15 bytes live at negative addresses in
-      // the kernel image, where Embedded Swift's String mistakes them for foreign strings.)
-      var text = TextBuffer()
-      text.appendInterpolation(task: task)
-      text.append(": trap: ")
-      let kind = trap.kind.map { UInt32($0.rawValue) } ?? 0
-      text.append(trapKindName(kind))
-      if let frame = trap.backtrace.first {
-        text.append(" in func ")
-        if let name = frame.functionName {
-          text.appendInterpolation(string: name)
-        } else {
-          text.append("[")
-          text.appendInterpolation(frame.functionIndex)
-          text.append("]")
-        }
-        text.append("+")
-        text.appendInterpolation(hex: frame.codeOffset)
-      }
-      Log.warning(LogMessage(text))
-      return 128 + Int64(kind)
+      report(trap, task)
+      program.trapKind = trap.kind.map { UInt32($0.rawValue) } ?? 0
+      return 128 + Int64(trap.kind.map { UInt32($0.rawValue) } ?? 0)
     }
-    #else
-    Log.info("\(task: task): wasm: entering compiled code in ring 3 needs the runtime's user-mode entry (kernel/README.md)")
-    return 0
-    #endif
   }
-}
 
-/// The instance's exported memory, filled in after instantiation (host functions read it).
-final class ExportedMemory {
-  var memory: Memory?
-}
-
-/// `apus.print(address: i32, length: i32)`: logs bytes of the exported memory "memory" as a
-/// line of the task. Runs in the kernel (a host call through a gate) with user access open.
-private func definePrint(_ linker: Linker, _ store: Store, _ exported: ExportedMemory) {
-  let type = FunctionType(parameters: [.i32, .i32], results: [])
-  linker.defineFunction(store: store, module: "apus", name: "print", type: type) { _, arguments throws(Trap) -> [Value] in
-    guard arguments.count == 2, case .i32(let address) = arguments[0], case .i32(let length) = arguments[1],
-          let memory = exported.memory, UInt64(address) + UInt64(length) <= memory.byteCount
-    else { throw Trap(message: "apus.print: bad range") }
+  /// "pid 7 (hello): trap: out of bounds memory access in func store_loop+0x1c"
+  private static func report(_ trap: Trap, _ task: Task) {
+    // (Not trap.message: string literals longer than 15 bytes live at negative addresses in
+    // the kernel image, where Embedded Swift's String mistakes them for foreign strings.)
     var text = TextBuffer()
-    text.appendInterpolation(task: Scheduler.currentTask)
-    text.append(": ")
-    for offset in 0..<Int(min(length, 300)) {
-      let byte = memory.baseAddress.load(fromByteOffset: Int(address) + offset, as: UInt8.self)
-      if byte == 10, offset == Int(length) - 1 { break }
-      text.append(byte: byte == 10 ? 32 : byte)
+    text.appendInterpolation(task: task)
+    text.append(": trap: ")
+    text.append(trapKindName(trap.kind.map { UInt32($0.rawValue) } ?? 0))
+    if let frame = trap.backtrace.first {
+      text.append(" in func ")
+      if let name = frame.functionName {
+        text.appendInterpolation(string: name)
+      } else {
+        text.append("[")
+        text.appendInterpolation(frame.functionIndex)
+        text.append("]")
+      }
+      text.append("+")
+      text.appendInterpolation(hex: frame.codeOffset)
     }
-    Log.info(LogMessage(text))
-    return []
+    Log.warning(LogMessage(text))
+  }
+
+  private static func instantiationFailure(_ kind: InstantiationError.Kind) -> StaticString {
+    switch kind {
+    case .unlinkable: return "unknown import"
+    case .trap: return "trap"
+    case .resourceExhausted: return "no memory"
+    }
   }
 }
 

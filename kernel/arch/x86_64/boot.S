@@ -30,6 +30,12 @@
 pvh_start:
   cli
   cld
+  // The low windows (linker.ld): copy their bytes from the image to 0x40000, where the
+  // kernel's code reaches them, before anything reads them (paging is still off).
+  movl $__low_load_physical, %esi
+  movl $0x40000, %edi
+  movl $__low_load_size, %ecx
+  rep movsb
   movl %ebx, %edi                              // start info, passed on to kernel_main
   movl $PHYS(__boot_stack_top), %esp
 

@@ -6,8 +6,13 @@
 ///     offset 12  UInt32 reserved (0)
 ///     offset 16  entries, 48 bytes each:
 ///                  UInt64 data offset (from the archive start), UInt64 data size,
-///                  UInt32 kind (1 = flat x86_64 user program, 2 = WebAssembly module),
+///                  UInt32 kind (1 = flat x86_64 user program, 2 = WebAssembly module,
+///                  3 = spec bundle, 4 = file, 5 = directory, 6 = symbolic link),
 ///                  UInt32 reserved, 24 bytes name (UTF-8, NUL-padded)
+///                Kinds 4–6 seed the kernel's file system (KernelFiles.swift); their data
+///                starts with UInt32 path length and the path (relative, `/`-separated, any
+///                length), then the file's contents or the link's target (the name field
+///                holds the path's last component, shortened: for logs only).
 ///     data       each entry's bytes, 16-byte aligned
 ///
 /// All integers little-endian. The kernel checks every offset and size against the module's
@@ -16,6 +21,12 @@ struct BootImage {
   enum Kind: UInt32 {
     case flatProgram = 1
     case wasmModule = 2
+    /// A spec bundle (`apus wast --in-kernel`), run by `run=spec` (KernelSpecRunner).
+    case specBundle = 3
+    /// File-system entries (data: UInt32 path length, path, then contents or link target).
+    case file = 4
+    case directory = 5
+    case symbolicLink = 6
   }
 
   struct Entry {
@@ -77,8 +88,8 @@ struct BootImage {
     return image
   }
 
-  /// Logs the contents and starts every flat program (WebAssembly modules need the embedded
-  /// runtime); returns the tasks started.
+  /// Logs the contents and starts every flat program (WebAssembly programs are started by
+  /// `init`); returns the tasks started.
   func startPrograms() -> [Task] {
     var tasks: [Task] = []
     for entry in entries {
@@ -103,9 +114,11 @@ struct BootImage {
         Scheduler.spawn(task)
         tasks.append(task)
       case .wasmModule:
-        if !WasmPrograms.start(entry) {
-          Log.warning("boot image: WebAssembly modules need a kernel built with KERNEL_EMBED_SHARED=1")
-        }
+        break  // started by init (`apus.spawn`)
+      case .specBundle:
+        break  // run by `run=spec`
+      case .file, .directory, .symbolicLink:
+        break  // the kernel's file system (KernelFiles)
       }
     }
     return tasks

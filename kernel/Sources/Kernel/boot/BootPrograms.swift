@@ -1,9 +1,21 @@
-/// `run=image` (or `test=image`): start the boot image's programs and wait for them all; with
+/// The boot image's programs. By default the kernel starts the WebAssembly program `init`
+/// (which starts the rest with `apus.spawn`) and waits for it to end. `run=image` (or
+/// `test=image`) instead starts every flat program of the image and waits for them all; with
 /// `test=image` the kernel then reports each exit status and fails if none ran or one failed.
 enum BootPrograms {
   static func run(_ boot: BootInfo) {
+    #if KERNEL_EMBED_SHARED
+    if boot.hasOption("run=spec") { KernelSpecRunner.run(boot) }  // the spec bundle; never returns
+    if boot.hasOption("run=wasi-tests") { KernelWasiTestRunner.run(boot) }  // never returns
+    #endif
     let testing = boot.hasOption("test=image")
-    guard testing || boot.hasOption("run=image") else { return }
+    guard testing || boot.hasOption("run=image") else {
+      if let image = BootImage.load(boot) {
+        Log.info("boot image: \(image.entries.count) entries")
+        if !WasmPrograms.runInit(image) { Log.info("boot image: no WebAssembly program named init") }
+      }
+      return
+    }
     guard let image = BootImage.load(boot) else {
       if testing { panic("image: no boot image (QEMU -initrd)") }
       return

@@ -170,19 +170,21 @@ enum UserCallTests {
     check(callResult == 0 && windowOpen, "RFLAGS.AC survives a user call")
 
     // VM data from the user arena: values and activation record of a call.
-    guard let arenaValues = VMDataArena.allocate(byteCount: 24, alignment: 16),
-          let arenaActivation = VMDataArena.allocate(byteCount: 552, alignment: 16),
-          let large = VMDataArena.allocate(byteCount: 10_000, alignment: 16)
+    let arena = VMDataArena()
+    defer { arena.releaseAll() }
+    guard let arenaValues = arena.allocate(byteCount: 24, alignment: 16),
+          let arenaActivation = arena.allocate(byteCount: 552, alignment: 16),
+          let large = arena.allocate(byteCount: 10_000, alignment: 16)
     else { panic("usercall: the VM data arena is empty") }
     check(arenaValues % 16 == 0 && arenaActivation % 16 == 0 && arenaValues != arenaActivation,
           "arena blocks are aligned and distinct")
     check(test.write(arenaValues, [20, 22]) && test.call(function: Function.add, values: arenaValues, activation: arenaActivation) == 0
           && test.read(arenaValues) == 42, "a call with arena values and activation")
-    VMDataArena.deallocate(arenaValues)
-    check(VMDataArena.allocate(byteCount: 24, alignment: 16) == arenaValues, "a freed block is reused")
-    VMDataArena.deallocate(arenaValues)
-    VMDataArena.deallocate(arenaActivation)
-    VMDataArena.deallocate(large)
+    arena.deallocate(arenaValues)
+    check(arena.allocate(byteCount: 24, alignment: 16) == arenaValues, "a freed block is reused")
+    arena.deallocate(arenaValues)
+    arena.deallocate(arenaActivation)
+    arena.deallocate(large)
 
     // Round trips: kernel → user → host call → user → kernel.
     let start = Clock.microsecondsSinceBoot()

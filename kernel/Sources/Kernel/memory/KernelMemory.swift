@@ -116,6 +116,14 @@ enum KernelMemory {
       // (the guard page between __bss_end and the stack stays unmapped)
       try mapKernel(space, linker_boot_stack_bottom(), linker_boot_stack_top(), .kernelData)
       try mapKernel(space, linker_ksyms_start(), linker_kernel_end(), .kernelReadOnly)
+      // The low windows (linker.ld, arch/x86_64/lowdata.S): the Swift runtime's empty
+      // singletons and the string literal bytes, which Embedded Swift mishandles at negative
+      // addresses. Identity-mapped, supervisor read-only, from 0x40000 to the end of the literals.
+      var lowPage: UInt64 = 0x40000
+      while lowPage < linker_lowstr_end() {
+        try space.map(lowPage, to: lowPage, flags: .kernelReadOnly, frames: &frames!)
+        lowPage += 4096
+      }
 
       for index in 0..<boot.regionCount {
         let region = boot.regions[index]

@@ -22,7 +22,14 @@ func panic(_ message: LogMessage, frame: UnsafePointer<trap_frame>? = nil) -> Ne
 
   if let frame {
     Panic.printRegisters(frame.pointee)
-    Panic.printBacktrace(firstPC: frame.pointee.rip, framePointer: frame.pointee.rbp)
+    let f = frame.pointee
+    // A call through a bad pointer: the return address is still on top of the stack.
+    if f.cs & 3 == 0, f.rip < linker_kernel_start() || f.rip >= linker_kernel_end(),
+       Panic.isPlausibleFramePointer(f.rsp) {
+      let returnAddress = UnsafePointer<UInt64>(bitPattern: UInt(f.rsp))!.pointee
+      Panic.line("  called from \(KernelSymbols.describe(returnAddress &- 1))")
+    }
+    Panic.printBacktrace(firstPC: f.rip, framePointer: f.rbp)
   } else {
     Panic.printBacktrace(firstPC: nil, framePointer: read_rbp())
   }
@@ -86,6 +93,10 @@ enum Panic {
   static func isPlausibleFramePointer(_ rbp: UInt64) -> Bool {
     guard rbp != 0, rbp & 7 == 0 else { return false }
     if rbp >= linker_kernel_start() && rbp < linker_kernel_end() - 16 { return true }
+    // Task kernel stacks: mapped pages of the stack area (freed stacks are unmapped).
+    if rbp >= KernelStack.areaBase, rbp < KernelStack.areaBase + KernelStack.maximumCount * KernelStack.stride {
+      return KernelMemory.translate(rbp) != nil && KernelMemory.translate(rbp + 15) != nil
+    }
     return KernelMemory.isDirectMapped(rbp, length: 16)
   }
 

@@ -25,6 +25,9 @@ enum Scheduler {
     var ticks: UInt64 = 0
     var userTicks: UInt64 = 0
     var steals: UInt64 = 0
+    /// The idle task waits for a condition (`idle(until:)`): the timer hands it the CPU on
+    /// every tick so that it can check, even while a program never leaves user mode.
+    var idleWaiting = false
 
     init(number: Int) {
       self.number = number
@@ -91,29 +94,56 @@ enum Scheduler {
 
   @discardableResult
   static func spawnKernelTask(named name: TaskName, fpu: Bool = false, _ body: @escaping () -> Void) -> Task? {
+    guard let task = makeKernelTask(named: name, fpu: fpu, body) else { return nil }
+    spawn(task)
+    return task
+  }
+
+  /// A kernel task that is not runnable yet (`spawn` it once the caller has recorded it).
+  static func makeKernelTask(named name: TaskName, fpu: Bool, _ body: @escaping () -> Void) -> Task? {
     guard let stack = KernelStack.allocate() else { return nil }
     var frame = trap_frame()
     frame.cs = UInt64(Descriptors.kernelCode)
     let task = Task(id: allocateTaskID(), name: "", stack: stack, user: frame, fpu: fpu)
     task.name = name
     task.body = ClosureBody(body)
-    spawn(task)
     return task
   }
 
   /// Ends the running task with `status`; never returns.
   static func exitCurrent(status: Int64) -> Never {
     interrupts_disable()
+    markCurrentExited(status: status)
+    schedule()
+    panic("scheduler: an exited task was resumed")
+  }
+
+  /// (Separate so that no reference to the task stays on its dead stack.)
+  @inline(never)
+  private static func markCurrentExited(status: Int64) {
     let task = currentTask
     task.exitStatus = status
     task.state = .exited
     globalLock.withLock {
-      exits.append(ExitRecord(id: task.id, name: task.name, status: status))
+      if task.recordsExit { exits.append(ExitRecord(id: task.id, name: task.name, status: status)) }
       liveTasks -= 1
     }
-    Log.info("\(task: task): exited with status \(status)")
-    schedule()
-    panic("scheduler: an exited task was resumed")
+    var line = TextBuffer()
+    line.appendInterpolation(task: task)
+    line.append(": exited with status ")
+    line.appendInterpolation(status)
+    line.append(" on cpu")
+    var cpus = task.cpusRun | 1 << UInt64(this.number & 63)
+    if cpus.nonzeroBitCount > 1 { line.append("s") }
+    var separator = false
+    while cpus != 0 {
+      if separator { line.append(",") }
+      line.append(" ")
+      line.appendInterpolation(UInt64(cpus.trailingZeroBitCount))
+      cpus &= cpus - 1
+      separator = true
+    }
+    Log.info(LogMessage(line))
   }
 
   /// Asks `task` to end: it exits (status -9) the next time it would return to user mode.
@@ -126,6 +156,40 @@ enum Scheduler {
   }
 
   // MARK: Blocking
+
+  /// Blocks the running task until `wake(_:)` (at once if a wake came first).
+  static func block() {
+    let flags = read_rflags()
+    interrupts_disable()
+    let task = currentTask
+    let mustSwitch = globalLock.withLock { () -> Bool in
+      if task.wakePending {
+        task.wakePending = false
+        return false
+      }
+      task.state = .blocked
+      return true
+    }
+    if mustSwitch { schedule() }
+    if flags & CPU.rflagsInterruptEnable != 0 { interrupts_enable() }
+  }
+
+  /// Makes a blocked task ready again (or lets its next `block` return at once). It goes to
+  /// the queue of the CPU it blocked on: if it is still switching out there, that CPU finishes
+  /// the switch before it can pick it, and other CPUs never steal a task still `onCPU`.
+  static func wake(_ task: Task) {
+    let wasBlocked = globalLock.withLock { () -> Bool in
+      guard task.state == .blocked else {
+        task.wakePending = true
+        return false
+      }
+      task.state = .ready
+      return true
+    }
+    guard wasBlocked else { return }
+    let cpu = cpus[task.homeCPU]
+    cpu.lock.withLock { cpu.queue.append(task) }
+  }
 
   static func yield() {
     let flags = read_rflags()
@@ -147,8 +211,14 @@ enum Scheduler {
 
   /// Called on the way back to user mode (end of a trap or system call from user mode).
   static func beforeReturnToUser() {
+    if currentMustDie() { exitCurrent(status: -9) }
+  }
+
+  /// (No reference to the task may stay in a frame that calls `exitCurrent`.)
+  @inline(never)
+  private static func currentMustDie() -> Bool {
     let task = currentTask
-    if task.killRequested, !task.isIdle { exitCurrent(status: -9) }
+    return task.killRequested && !task.isIdle
   }
 
   // MARK: Timer
@@ -174,8 +244,13 @@ enum Scheduler {
     }
     guard fromUser else { return }  // the kernel is not preemptible; idle polls after hlt
     cpu.userTicks &+= 1
+    if currentMustDie() { exitCurrent(status: -9) }
     let task = cpu.current
-    if task.killRequested { exitCurrent(status: -9) }
+    if cpu.idleWaiting {
+      task.preemptions &+= 1
+      schedule(preferIdle: true)
+      return
+    }
     let others = cpu.lock.withLock { !cpu.queue.isEmpty }
     if others || stealableWorkExists(besides: cpu) {
       task.preemptions &+= 1
@@ -195,23 +270,44 @@ enum Scheduler {
 
   /// Picks the next task for this CPU and switches to it (interrupts off). The current task,
   /// if still running, goes to the back of the local queue.
-  static func schedule() {
+  ///
+  /// No Swift reference may live in this frame across `context_switch`: an exiting task never
+  /// comes back to release it, and the task it pointed to would never be freed.
+  static func schedule(preferIdle: Bool = false) {
+    guard let (save, resume) = prepareSwitch(preferIdle: preferIdle) else { return }
+    context_switch(save, resume)
+    finishSwitch()
+  }
+
+  /// Chooses the next task and does all the bookkeeping of the switch; returns where to save
+  /// the current stack pointer and the one to resume, or nil to keep running the current task.
+  @inline(never)
+  private static func prepareSwitch(preferIdle: Bool) -> (UnsafeMutablePointer<UInt64>, UInt64)? {
     let cpu = this
     let previous = cpu.current
     if !previous.isIdle, previous.state == .running {
       previous.state = .ready
       cpu.lock.withLock { cpu.queue.append(previous) }
     }
-    var next = cpu.lock.withLock { () -> Task? in
+    var next = preferIdle ? nil : cpu.lock.withLock { () -> Task? in
       cpu.queue.isEmpty ? nil : cpu.queue.removeFirst()
     }
-    if next == nil { next = steal(for: cpu) }
+    if next == nil, !preferIdle { next = steal(for: cpu) }
     let chosen = next ?? cpu.idle
     if chosen === previous {
       previous.state = .running
-      return
+      return nil
     }
-    switchTo(chosen, on: cpu)
+    if let area = previous.fpuState { UserMode.saveFPU(area) }
+    if let area = chosen.fpuState { UserMode.restoreFPU(area) }
+    spin_release_value_u32(chosen.onCPU, 1)
+    cpu.previous = previous
+    cpu.current = chosen
+    chosen.state = .running
+    chosen.homeCPU = cpu.number
+    chosen.dispatches &+= 1
+    if chosen.stack != nil { PerCPU.setKernelStack(top: chosen.entryStackTop.pointee) }
+    return (previous.savedStackPointer, chosen.savedStackPointer.pointee)
   }
 
   private static func steal(for cpu: CPUState) -> Task? {
@@ -229,34 +325,33 @@ enum Scheduler {
     return nil
   }
 
-  private static func switchTo(_ next: Task, on cpu: CPUState) {
-    let previous = cpu.current
-    if let area = previous.fpuState { UserMode.saveFPU(area) }
-    if let area = next.fpuState { UserMode.restoreFPU(area) }
-    spin_release_value_u32(next.onCPU, 1)
-    cpu.previous = previous
-    cpu.current = next
-    next.state = .running
-    next.dispatches &+= 1
-    if next.stack != nil { PerCPU.setKernelStack(top: next.entryStackTop.pointee) }
-    context_switch(previous.savedStackPointer, next.savedStackPointer.pointee)
-    finishSwitch()
-  }
-
   /// Runs in the context switched to: releases the previous task to other CPUs and reaps it
   /// if it exited (its stack is no longer in use).
   static func finishSwitch() {
+    // The observer hears of the end only after the task object is gone (its kernel stack
+    // freed too), so a waiter that wakes up sees all of the task's memory returned.
+    if let (observer, status) = releasePrevious() { observer.taskEnded(status: status) }
+  }
+
+  @inline(never)
+  private static func releasePrevious() -> (any TaskExitObserver, Int64)? {
     let cpu = this
     cpu.current.cpusRun |= 1 << UInt64(cpu.number & 63)
-    guard let previous = cpu.previous else { return }
+    guard let previous = cpu.previous else { return nil }
     cpu.previous = nil
     spin_release_value_u32(previous.onCPU, 0)
-    if previous.state == .exited { reap(previous) }
+    guard previous.state == .exited else { return nil }
+    reap(previous)
+    let observer = previous.exitObserver
+    previous.exitObserver = nil
+    return observer.map { ($0, previous.exitStatus) }
   }
 
   private static func reap(_ task: Task) {
     for reservation in task.reservations { UserSpace.release(reservation) }
     task.reservations = []
+    task.vmData?.releaseAll()
+    task.vmData = nil
     task.body = nil
     task.faultHandler = nil
     task.wasmTraps = nil
@@ -272,7 +367,9 @@ enum Scheduler {
 
   /// The boot CPU's idle loop while it waits for `condition` (checked after every wake-up).
   static func idle(until condition: () -> Bool) {
+    this.idleWaiting = true
     while !condition() { idleOnce() }
+    this.idleWaiting = false
   }
 
   private static func idleOnce() {

@@ -38,6 +38,16 @@ enum SystemCalls {
   nonisolated(unsafe) static var count: UInt64 = 0
 
   static func dispatch(_ frame: UnsafeMutablePointer<trap_frame>) -> Int64 {
+    // The calls that never return first: no reference (to the task) may stay in their frames.
+    switch frame.pointee.rax {
+    case SystemCall.exit.rawValue: Scheduler.exitCurrent(status: Int64(bitPattern: frame.pointee.rdi))
+    case SystemCall.returnFromCall.rawValue: return UserCall.returnFromCall(result: frame.pointee.rdi)
+    default: return dispatchOther(frame)
+    }
+  }
+
+  @inline(never)
+  private static func dispatchOther(_ frame: UnsafeMutablePointer<trap_frame>) -> Int64 {
     let f = frame.pointee
     let task = Scheduler.currentTask
     guard let call = SystemCall(rawValue: f.rax) else {
@@ -48,7 +58,7 @@ enum SystemCalls {
       return -SystemCallError.noSuchCall.rawValue
     }
     switch call {
-    case .exit: Scheduler.exitCurrent(status: Int64(bitPattern: f.rdi))
+    case .exit: return -SystemCallError.invalidArgument.rawValue  // handled by dispatch
     case .write: return write(task, address: f.rdi, length: f.rsi)
     case .yield:
       Scheduler.yield()
@@ -59,7 +69,7 @@ enum SystemCalls {
     case .cpu: return Int64(PerCPU.currentNumber)
     case .time: return Int64(Clock.microsecondsSinceBoot())
     case .pid: return Int64(task.id)
-    case .returnFromCall: return UserCall.returnFromCall(task, result: f.rdi)
+    case .returnFromCall: return -SystemCallError.invalidArgument.rawValue  // handled by dispatch
     }
   }
 
@@ -101,10 +111,18 @@ func kernelSyscall(_ frame: UnsafeMutablePointer<trap_frame>) {
 @_cdecl("kernel_task_entry")
 func kernelTaskEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
   Scheduler.finishSwitch()
+  // A kernel-only task ends with the status its body left in `exitStatus` (0 by default).
+  // Nothing the body referenced may stay on this stack, which is never unwound.
+  let status = runTaskBody()
+  if frame.pointee.cs & 3 != 3 { Scheduler.exitCurrent(status: status) }
+  Scheduler.beforeReturnToUser()
+}
+
+@inline(never)
+private func runTaskBody() -> Int64 {
   let task = Scheduler.currentTask
   if let body = task.body { body.run(task) }
-  if frame.pointee.cs & 3 != 3 { Scheduler.exitCurrent(status: 0) }  // a kernel-only task
-  Scheduler.beforeReturnToUser()
+  return task.exitStatus
 }
 
 /// Faults of user code: lazily backed memory is filled in; anything else goes to the task's
@@ -124,11 +142,18 @@ enum UserFaults {
         return
       }
     }
-    let task = Scheduler.currentTask
     let fault = UserFault(vector: vector, errorCode: error, address: address, rip: frame.pointee.rip)
-    if let handler = task.faultHandler, handler.handleUserFault(task, fault, frame) { return }
-    report(task, fault)
+    if handledOrReported(fault, frame) { return }
     Scheduler.exitCurrent(status: status(for: vector))
+  }
+
+  /// True if the task's handler took the fault; else reports it (the task then ends).
+  @inline(never)
+  private static func handledOrReported(_ fault: UserFault, _ frame: UnsafeMutablePointer<trap_frame>) -> Bool {
+    let task = Scheduler.currentTask
+    if let handler = task.faultHandler, handler.handleUserFault(task, fault, frame) { return true }
+    report(task, fault)
+    return false
   }
 
   static func report(_ task: Task, _ fault: UserFault) {

@@ -1,7 +1,7 @@
 /// A thread of execution: a kernel stack with the task's saved kernel context, and (for user
 /// tasks) the user register state at the top of that stack and the FPU/SSE state.
 final class Task {
-  enum State: Equatable { case ready, running, sleeping, exited }
+  enum State: Equatable { case ready, running, sleeping, blocked, exited }
 
   let id: UInt32
   var name = TaskName()
@@ -35,6 +35,15 @@ final class Task {
   var userCalls: [UnsafeMutablePointer<UInt64>] = []
   /// User memory to release when the task ends.
   var reservations: [UInt64] = []
+  /// VM data of the WebAssembly program the task runs (released when the task is reaped).
+  var vmData: VMDataArena?
+  /// Whether `Scheduler.exits` keeps the exit status (kernel tests); programs report theirs
+  /// to `exitObserver` instead, so nothing accumulates per program.
+  var recordsExit = true
+  /// Told when the task has ended and everything it used has been returned.
+  var exitObserver: (any TaskExitObserver)?
+  /// A `Scheduler.wake` that came before the task blocked (under `Scheduler.globalLock`).
+  var wakePending = false
 
   var homeCPU = 0
   var wakeTime: UInt64 = 0
@@ -128,6 +137,12 @@ protocol TaskBody: AnyObject {
   func run(_ task: Task)
 }
 
+/// Learns that a task ended and everything it used was returned (the program table: the
+/// exit status for `wait`).
+protocol TaskExitObserver: AnyObject {
+  func taskEnded(status: Int64)
+}
+
 /// What happened in user mode.
 struct UserFault {
   var vector: UInt64
@@ -190,32 +205,63 @@ struct KernelStack {
   nonisolated(unsafe) static var nextSlot: UInt64 = 0
   nonisolated(unsafe) static let lock = SharedSpinlock()
 
+  /// Stack pages are not global (unlike the rest of kernel data): a freed stack is unmapped
+  /// and its frames returned, and the TLB shootdown (a CR3 reload) must drop them everywhere.
+  static let pageFlags = PageFlags(rawValue: 1 << 1 | 1 << 63)
+
   static func allocate() -> KernelStack? {
-    let reused = lock.withLock { () -> UInt64? in freeSlots.popLast() }
-    if let reused { return KernelStack(slot: reused) }
     let slot = lock.withLock { () -> UInt64? in
+      if let reused = freeSlots.popLast() { return reused }
       guard nextSlot < maximumCount else { return nil }
       nextSlot += 1
       return nextSlot - 1
     }
     guard let slot else { return nil }
     let stack = KernelStack(slot: slot)
-    let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
-    defer { KernelMemory.heapLock.releaseRestoringInterrupts(flags) }
-    var page = stack.bottom
-    while page < stack.top {
-      guard let frame = KernelMemory.frames!.allocate(order: 0) else { return nil }
-      do throws(PageTableError) {
-        try KernelMemory.kernelSpace!.map(page, to: frame, flags: .kernelData, frames: &KernelMemory.frames!)
-      } catch {
-        return nil
-      }
-      page += pageSize
+    guard stack.map() else {
+      free(stack)
+      return nil
     }
     return stack
   }
 
+  /// Maps the slot's stack pages (a reused slot too: freed stacks are unmapped).
+  private func map() -> Bool {
+    let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
+    defer { KernelMemory.heapLock.releaseRestoringInterrupts(flags) }
+    var page = bottom
+    while page < top {
+      guard let frame = KernelMemory.frames!.allocate(order: 0) else { return false }
+      do throws(PageTableError) {
+        try KernelMemory.kernelSpace!.map(page, to: frame, flags: Self.pageFlags, frames: &KernelMemory.frames!)
+      } catch {
+        KernelMemory.frames!.free(frame)
+        return false
+      }
+      page += pageSize
+    }
+    return true
+  }
+
+  /// Unmaps the stack pages and frees their frames (and page tables left empty), then drops
+  /// the translations on every CPU.
+  private func unmap() {
+    let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
+    var page = bottom
+    while page < top {
+      do throws(PageTableError) {
+        let translation = try KernelMemory.kernelSpace!.unmap(page, frames: &KernelMemory.frames!)
+        KernelMemory.frames!.free(translation.physical)
+      } catch {}  // not mapped (a partial `map`)
+      page += pageSize
+    }
+    KernelMemory.heapLock.releaseRestoringInterrupts(flags)
+    TLB.shootdown(bottom, pages: Self.size / pageSize)
+  }
+
+  /// Returns the stack's frames; the slot (address space) is reused.
   static func free(_ stack: KernelStack) {
+    stack.unmap()
     lock.withLock { freeSlots.append(stack.slot) }
   }
 

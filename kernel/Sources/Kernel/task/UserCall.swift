@@ -51,9 +51,16 @@ enum UserCall {
   }
 
   /// The `returnFromCall` system call: back to the innermost `call` with `result`.
-  static func returnFromCall(_ task: Task, result: UInt64) -> Int64 {
-    guard let saved = task.userCalls.last else { return -SystemCallError.invalidArgument.rawValue }
-    user_call_resume(saved.pointee, result)
+  /// The frames of this system call are abandoned: they must hold no Swift reference.
+  static func returnFromCall(result: UInt64) -> Int64 {
+    let saved = innermostSavedState()
+    guard saved != 0 else { return -SystemCallError.invalidArgument.rawValue }
+    user_call_resume(saved, result)
+  }
+
+  @inline(never)
+  private static func innermostSavedState() -> UInt64 {
+    Scheduler.currentTask.userCalls.last?.pointee ?? 0
   }
 }
 

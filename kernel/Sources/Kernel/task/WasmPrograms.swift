@@ -1,10 +1,11 @@
 /// WebAssembly programs from the boot image. Without the embedded runtime (a kernel built
-/// without KERNEL_EMBED_SHARED=1) there is nothing to run them with.
+/// with KERNEL_EMBED_SHARED=0) there is nothing to run them with.
 enum WasmPrograms {
-  /// Starts a task for `entry`; false if this kernel cannot run WebAssembly.
-  static func start(_ entry: BootImage.Entry) -> Bool {
+  /// Starts the image's program `init` and waits for it (KernelRuntime's `Programs`); false
+  /// if the image has none or this kernel cannot run WebAssembly.
+  static func runInit(_ image: BootImage) -> Bool {
     #if KERNEL_EMBED_SHARED
-    return KernelWasm.start(entry)
+    return Programs.runInit(image)
     #else
     return false
     #endif

@@ -45,6 +45,11 @@ struct SharedSpinlock {
     word.initialize(to: 0)
   }
 
+  /// Frees the lock word (for a lock owned by an object that goes away; never while held).
+  func deallocate() {
+    word.deallocate()
+  }
+
   func acquire() -> UInt64 {
     let flags = read_rflags()
     interrupts_disable()

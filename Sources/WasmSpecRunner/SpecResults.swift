@@ -1,5 +1,5 @@
 /// The outcome of one check in a spec script.
-public enum SpecOutcome: Equatable, Sendable {
+public indirect enum SpecOutcome: Equatable, Sendable {
     case passed
     /// What was expected and what happened instead.
     case failed(String)

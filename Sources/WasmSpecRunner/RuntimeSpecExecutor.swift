@@ -1,13 +1,13 @@
-import HostedPlatform
 import WasmCompiler
 import WasmFrontEnd
 import WasmRuntime
 
 /// Runs the directives of one spec script with Apus's JIT and runtime: one store per script,
-/// a linker holding the `spectest` module and every registered instance.
+/// a linker holding the `spectest` module and every registered instance. Platform-independent:
+/// the hosted `apus wast` and the kernel (`run=spec`) run scripts with this same executor.
 public struct RuntimeSpecExecutor: SpecExecutor {
     /// Why a module cannot be used by later actions.
-    private enum Unavailable {
+    private indirect enum Unavailable {
         /// SIMD, which the compiler does not support yet: later actions are skipped.
         case unsupported(String)
         /// The module failed (already counted): later actions are skipped with this reason.
@@ -15,13 +15,13 @@ public struct RuntimeSpecExecutor: SpecExecutor {
 
         var reason: String {
             switch self {
-            case .unsupported(let why): return "module skipped: " + why
-            case .failed(let why): return "its module is unavailable: " + why
+            case .unsupported(let why): return text("module skipped: ") + why
+            case .failed(let why): return text("its module is unavailable: ") + why
             }
         }
     }
 
-    private enum Target {
+    private indirect enum Target {
         case instance(Instance)
         case unavailable(Unavailable)
     }
@@ -29,30 +29,20 @@ public struct RuntimeSpecExecutor: SpecExecutor {
     let engine: Engine
     let store: Store
     let linker: Linker
+    let readMessage: SpecMessageReader
     private var current: Target?
     private var named: [String: Target] = [:]
     private var definitions: [String: SpecModule] = [:]
     private var latestDefinition: SpecModule?
 
-    /// A fresh store and linker (with `spectest`) in `engine`.
-    public init(engine: Engine) {
+    /// A fresh store and linker (with `spectest`) in `engine`. `readMessage` makes the
+    /// runtime's messages readable (see `SpecMessageReader`).
+    public init(engine: Engine, readMessage: @escaping SpecMessageReader = { $0 }) {
         self.engine = engine
+        self.readMessage = readMessage
         store = Store(engine: engine)
         linker = Linker()
         linker.defineSpectest(store: store)
-    }
-
-    /// An engine for spec scripts on this host.
-    public static func makeEngine(boundsChecks: BoundsCheckStrategy, forceBaselineISA: Bool) -> Engine {
-        var configuration = Engine.Configuration()
-        configuration.boundsChecks = boundsChecks
-        configuration.forceBaselineISA = forceBaselineISA
-        return Engine(platform: HostedPlatform.shared, configuration: configuration)
-    }
-
-    /// Runs one script with a fresh executor of `engine`.
-    public static func runScript(path: String, engine: Engine) -> SpecFileResult {
-        SpecScriptRunner(makeExecutor: { _ in RuntimeSpecExecutor(engine: engine) }).run(path: path)
     }
 
     // MARK: SpecExecutor
@@ -72,7 +62,7 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         case .instantiateDefinition(let instanceName, let definitionName):
             let definition = definitionName.flatMap { definitions[$0] } ?? (definitionName == nil ? latestDefinition : nil)
             guard let definition else {
-                return .failed("unknown module definition " + (definitionName ?? "(latest)"))
+                return .failed(text("unknown module definition ") + (definitionName ?? "(latest)"))
             }
             return instantiateAsCurrent(definition, name: instanceName)
         case .register(let name, let moduleName):
@@ -86,18 +76,18 @@ public struct RuntimeSpecExecutor: SpecExecutor {
                 return .failed("no module " + (moduleName ?? "(current)") + " to register")
             }
         case .action(let action):
-            return run(action).map { _ in .passed }
+            return run(action).map(readMessage) { _ in .passed }
         case .assertReturn(let action, let expectations):
             if expectations.contains(where: Self.involvesV128) {
-                return .skipped("v128 results (SIMD is not supported by the compiler yet)")
+                return .skipped(text("v128 results (SIMD is not supported by the compiler yet)"))
             }
-            return run(action).map { results in
+            return run(action).map(readMessage) { results in
                 guard results.count == expectations.count else {
                     return .failed(action.description + ": expected " + String(expectations.count)
-                        + " result(s), got " + Self.describe(results))
+                        + text(" result(s), got ") + Self.describe(results))
                 }
                 for (result, expectation) in zip(results, expectations) where !Self.matches(result, expectation) {
-                    return .failed(action.description + ": expected " + expectations.map(\.description).joined(separator: " ")
+                    return .failed(action.description + ": expected " + expectations.map { $0.description }.joined(separator: " ")
                         + ", got " + Self.describe(results))
                 }
                 return .passed
@@ -107,31 +97,32 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         case .assertUninstantiable(let module, let message):
             switch instantiate(module) {
             case .success:
-                return .failed("instantiation succeeded, expected trap \"" + message + "\"")
+                return .failed(text("instantiation succeeded, expected trap \"") + message + "\"")
             case .failure(.unsupported(let why)):
                 return .skipped(why)
             case .failure(.failed(let why, let error)):
-                guard let error, error.kind == .trap else { return .failed("expected trap \"" + message + "\", got " + why) }
-                return Self.messageMatches(error.message, expected: message)
-                    ? .passed : .failed("expected trap \"" + message + "\", got \"" + error.message + "\"")
+                guard let error, error.kind == .trap else { return .failed(text("expected trap \"") + message + "\", got " + why) }
+                let actual = readMessage(error.message)
+                return Self.messageMatches(actual, expected: message)
+                    ? .passed : .failed(text("expected trap \"") + message + "\", got \"" + actual + "\"")
             }
         case .assertUnlinkable(let module, let message):
             switch instantiate(module) {
             case .success:
-                return .failed("instantiation succeeded, expected \"" + message + "\"")
+                return .failed(text("instantiation succeeded, expected \"") + message + "\"")
             case .failure(.unsupported(let why)):
                 return .skipped(why)
             case .failure(.failed(let why, let error)):
                 guard let error, error.kind == .unlinkable else { return .failed("expected \"" + message + "\", got " + why) }
-                return Self.messageMatches(error.message, expected: message)
-                    ? .passed : .failed("expected \"" + message + "\", got \"" + error.description + "\"")
+                return Self.messageMatches(readMessage(error.message), expected: message)
+                    ? .passed : .failed("expected \"" + message + "\", got \"" + describe(error) + "\"")
             }
         }
     }
 
     // MARK: Modules
 
-    private enum InstantiationFailure: Error {
+    private indirect enum InstantiationFailure: Error {
         /// The compiler does not support something the module uses (SIMD).
         case unsupported(String)
         /// Compilation or instantiation failed; the runtime's error when it got that far.
@@ -143,13 +134,14 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         do throws(WasmError) {
             module = try WasmModule(engine: engine, bytes: spec.binary)
         } catch {
-            if error.message.contains("SIMD") { return .failure(.unsupported(error.message)) }
-            return .failure(.failed("compilation failed: " + error.description, nil))
+            let message = readMessage(error.message)
+            if SpecStrings.contains(message, "SIMD") { return .failure(.unsupported(message)) }
+            return .failure(.failed(text("compilation failed: ") + SpecModuleCheck.describe(error, readMessage), nil))
         }
         do throws(InstantiationError) {
             return .success(try linker.instantiate(store, module))
         } catch {
-            return .failure(.failed(Self.kindName(error.kind) + ": " + error.description, error))
+            return .failure(.failed(Self.kindName(error.kind) + ": " + describe(error), error))
         }
     }
 
@@ -162,7 +154,7 @@ public struct RuntimeSpecExecutor: SpecExecutor {
             setCurrent(.unavailable(.unsupported(why)), name: name)
             return .skipped(why)
         case .failure(.failed(let why, _)):
-            setCurrent(.unavailable(.failed("module at line " + String(spec.line) + " failed")), name: name)
+            setCurrent(.unavailable(.failed(text("module at line ") + String(spec.line) + " failed")), name: name)
             return .failed(why)
         }
     }
@@ -194,20 +186,20 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         }
         switch action {
         case .get(_, let name):
-            guard let global = instance.global(name) else { return .outcome(.failed("no exported global \"" + name + "\"")) }
-            if global.type.valueType == .v128 { return .outcome(.skipped("v128 global (SIMD)")) }
+            guard let global = instance.global(name) else { return .outcome(.failed(text("no exported global \"") + name + "\"")) }
+            if global.type.valueType == .v128 { return .outcome(.skipped(text("v128 global (SIMD)"))) }
             return .results([global.value])
         case .invoke(_, let name, let arguments):
             guard let function = instance.function(name) else {
-                return .outcome(.failed("no exported function \"" + name + "\""))
+                return .outcome(.failed(text("no exported function \"") + name + "\""))
             }
             if function.type.parameters.contains(.v128) || function.type.results.contains(.v128) {
-                return .outcome(.skipped("v128 parameters or results (SIMD is not supported by the compiler yet)"))
+                return .outcome(.skipped(text("v128 parameters or results (SIMD is not supported by the compiler yet)")))
             }
             var values: [Value] = []
             for argument in arguments {
                 guard let value = Self.value(argument) else {
-                    return .outcome(.skipped("argument " + argument.description + " is not supported"))
+                    return .outcome(.skipped("argument " + argument.description + text(" is not supported")))
                 }
                 values.append(value)
             }
@@ -223,23 +215,24 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         switch run(action) {
         case .outcome(let outcome): return outcome
         case .results(let results):
-            return .failed(action.description + ": expected trap \"" + message + "\", got " + Self.describe(results))
+            return .failed(action.description + text(": expected trap \"") + message + "\", got " + Self.describe(results))
         case .trapped(let trap):
-            return Self.messageMatches(trap.message, expected: message)
-                ? .passed : .failed(action.description + ": expected trap \"" + message + "\", got trap \"" + trap.message + "\"")
+            let actual = readMessage(trap.message)
+            return Self.messageMatches(actual, expected: message)
+                ? .passed : .failed(action.description + text(": expected trap \"") + message + text("\", got trap \"") + actual + "\"")
         }
     }
 
-    private enum ActionResult {
+    private indirect enum ActionResult {
         case results([Value])
         case trapped(Trap)
         case outcome(SpecOutcome)
 
         /// Maps returned results; a trap where none was expected fails.
-        func map(_ transform: ([Value]) -> SpecOutcome) -> SpecOutcome {
+        func map(_ readMessage: SpecMessageReader, _ transform: ([Value]) -> SpecOutcome) -> SpecOutcome {
             switch self {
             case .results(let results): return transform(results)
-            case .trapped(let trap): return .failed("unexpected trap: " + trap.message)
+            case .trapped(let trap): return .failed(text("unexpected trap: ") + readMessage(trap.message))
             case .outcome(let outcome): return outcome
             }
         }
@@ -324,18 +317,25 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         if actual.hasPrefix(expected) { return true }
         guard expected.hasPrefix(actual + " ") else { return false }
         let suffix = expected.dropFirst(actual.count + 1)
-        return !suffix.isEmpty && suffix.allSatisfy { $0.isNumber }
+        return SpecStrings.isDigits(suffix.utf8)
     }
 
     static func describe(_ results: [Value]) -> String {
-        results.isEmpty ? "no results" : results.map(\.description).joined(separator: " ")
+        results.isEmpty ? "no results" : results.map { $0.description }.joined(separator: " ")
+    }
+
+    /// `InstantiationError.description`, read through `readMessage`.
+    private func describe(_ error: InstantiationError) -> String {
+        let message = readMessage(error.message)
+        guard let detail = error.detail else { return message }
+        return message + " (" + readMessage(detail) + ")"
     }
 
     private static func kindName(_ kind: InstantiationError.Kind) -> String {
         switch kind {
         case .unlinkable: return "unlinkable"
         case .trap: return "trap"
-        case .resourceExhausted: return "resources exhausted"
+        case .resourceExhausted: return text("resources exhausted")
         }
     }
 }

@@ -18,7 +18,7 @@ public struct SpecModule: Sendable {
 }
 
 /// A script directive that needs execution, in a form independent of the text parser.
-public enum SpecCommand: Sendable {
+public indirect enum SpecCommand: Sendable {
     /// Instantiates a (valid) module; it becomes the current module, and is known by its name.
     case instantiate(SpecModule)
     /// Remembers a `(module definition …)` for a later `instantiateDefinition`.
@@ -40,16 +40,16 @@ public enum SpecCommand: Sendable {
     /// The directive keyword, for reports.
     public var kind: String {
         switch self {
-        case .instantiate, .instantiateDefinition: return "module instantiation"
-        case .define: return "module definition"
+        case .instantiate, .instantiateDefinition: return text("module instantiation")
+        case .define: return text("module definition")
         case .register: return "register"
         case .action(.invoke): return "invoke"
         case .action(.get): return "get"
         case .assertReturn: return "assert_return"
         case .assertTrap: return "assert_trap"
-        case .assertExhaustion: return "assert_exhaustion"
-        case .assertUninstantiable: return "assert_uninstantiable"
-        case .assertUnlinkable: return "assert_unlinkable"
+        case .assertExhaustion: return text("assert_exhaustion")
+        case .assertUninstantiable: return text("assert_uninstantiable")
+        case .assertUnlinkable: return text("assert_unlinkable")
         }
     }
 }
@@ -69,8 +69,12 @@ public protocol SpecExecutor {
 public struct SkippingExecutor: SpecExecutor {
     public var reason: String
 
-    public init(reason: String = "needs execution") {
+    public init(reason: String) {
         self.reason = reason
+    }
+
+    public init() {
+        self.init(reason: text("needs execution"))
     }
 
     public mutating func execute(_ command: SpecCommand) -> SpecOutcome {

@@ -37,7 +37,7 @@ public enum SpecValue: Equatable, Sendable {
         case .f32(let bits): return "f32:0x" + String(bits, radix: 16)
         case .f64(let bits): return "f64:0x" + String(bits, radix: 16)
         case .v128(let value):
-            return "v128:0x" + hex64(value.high) + hex64(value.low)
+            return "v128:0x" + SpecStrings.hex(value.high, digits: 16) + SpecStrings.hex(value.low, digits: 16)
         case .nullReference(let type): return "ref.null " + (type == .funcref ? "func" : "extern")
         case .functionReference(let index): return "ref.func " + String(index)
         case .externReference(let value): return "ref.extern " + String(value)
@@ -55,7 +55,7 @@ public enum SpecLaneExpectation: Equatable, Sendable {
 }
 
 /// What a spec script expects an action to produce, one per result.
-public enum SpecExpectation: Equatable, Sendable {
+public indirect enum SpecExpectation: Equatable, Sendable {
     /// Exactly this value (bit-exact for floats).
     case value(SpecValue)
     /// `f32.const nan:canonical` / `f64.const nan:canonical` (type is `.f32` or `.f64`).
@@ -72,7 +72,7 @@ public enum SpecExpectation: Equatable, Sendable {
     /// A non-null extern reference; with a value, that exact one.
     case externReference(UInt32?)
     /// Any one of the alternatives.
-    indirect case either([SpecExpectation])
+    case either([SpecExpectation])
 
     public var description: String {
         switch self {
@@ -92,13 +92,13 @@ public enum SpecExpectation: Equatable, Sendable {
             return "ref.null " + (type == .funcref ? "func" : "extern")
         case .functionReference(let index): return index.map { "ref.func " + String($0) } ?? "ref.func"
         case .externReference(let value): return value.map { "ref.extern " + String($0) } ?? "ref.extern"
-        case .either(let alternatives): return "either(" + alternatives.map(\.description).joined(separator: " | ") + ")"
+        case .either(let alternatives): return "either(" + alternatives.map { $0.description }.joined(separator: " | ") + ")"
         }
     }
 }
 
 /// Something a script asks to run: `(invoke …)` or `(get …)`.
-public enum SpecAction: Equatable, Sendable {
+public indirect enum SpecAction: Equatable, Sendable {
     /// Calls export `function` of `module` (the current module when nil).
     case invoke(module: String?, function: String, arguments: [SpecValue])
     /// Reads exported global `global` of `module` (the current module when nil).
@@ -108,14 +108,9 @@ public enum SpecAction: Equatable, Sendable {
         switch self {
         case .invoke(let module, let function, let arguments):
             return "invoke " + (module.map { $0 + " " } ?? "") + "\"" + function + "\""
-                + (arguments.isEmpty ? "" : " " + arguments.map(\.description).joined(separator: " "))
+                + (arguments.isEmpty ? "" : " " + arguments.map { $0.description }.joined(separator: " "))
         case .get(let module, let global):
             return "get " + (module.map { $0 + " " } ?? "") + "\"" + global + "\""
         }
     }
-}
-
-private func hex64(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
 }

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+
+/// `apus run [--smp N] [--memory SIZE] [--gdb] [--init NAME] [-- KERNEL-COMMAND-LINE…]`: builds
+/// the kernel and a boot image of the standard programs, and boots it under QEMU with the
+/// serial console on the terminal.
+public struct RunCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Build the Apus kernel and a boot image of kernel/programs, and boot them under QEMU.",
+        discussion: """
+            Builds the kernel (kernel/build, with the shared libraries embedded) into \
+            $KERNEL_BUILD_DIR (default .build-kernel/x86_64), compiles kernel/programs/*.wat, writes \
+            a boot image (kernel/tools/mkimage) with them as 'init' and its programs, and boots it \
+            under QEMU (TCG) with the serial console here. Words after '--' are the kernel command \
+            line (for example 'run=image' or 'test=panic'). Exits 0 when the kernel reports success \
+            (QEMU status 33), 1 otherwise. Installs QEMU with apt-get if it is missing.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Number of CPUs (1 to 64).", valueName: "n"))
+    public var smp: Int = 1
+
+    @Option(name: .long, help: ArgumentHelp("Guest memory: a size in MiB, or with a suffix M or G (64M to 64G).", valueName: "size"))
+    public var memory: String = "128M"
+
+    @Flag(name: .long, help: "Start QEMU stopped, with a gdb stub on localhost:1234 (QEMU -s -S).")
+    public var gdb = false
+
+    @Flag(name: .long, help: "Use the kernel already built in the build folder (do not run kernel/build).")
+    public var noBuild = false
+
+    @Option(name: .long, help: ArgumentHelp("The program started as init: kernel/programs/<name>.wat.", valueName: "name"))
+    public var `init`: String = "init"
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The kernel command line (after '--').", valueName: "kernel-argument"))
+    public var kernelArguments: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        guard (1...64).contains(smp) else {
+            throw ValidationError("--smp must be between 1 and 64 (got " + String(smp) + ")")
+        }
+        guard Self.memoryMiB(memory) != nil else {
+            throw ValidationError("--memory must be a size such as 512M or 2G between 64M and 64G (got '" + memory + "')")
+        }
+        guard !`init`.isEmpty, `init`.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw ValidationError("--init must name a program of kernel/programs (got '" + `init` + "')")
+        }
+        for argument in kernelArguments where argument.contains("\"") || argument.contains("\n") {
+            throw ValidationError("kernel command-line words cannot contain quotes or newlines: '" + argument + "'")
+        }
+    }
+
+    /// The memory size in MiB, or nil if `text` is not a size in range (64 MiB … 64 GiB).
+    static func memoryMiB(_ text: String) -> Int? {
+        var digits = Substring(text)
+        var unit = 1
+        if let last = digits.last, last == "M" || last == "m" || last == "G" || last == "g" {
+            unit = (last == "G" || last == "g") ? 1024 : 1
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int(digits) else { return nil }
+        let (mebibytes, overflow) = value.multipliedReportingOverflow(by: unit)
+        guard !overflow, (64...65536).contains(mebibytes) else { return nil }
+        return mebibytes
+    }
+
+    /// The kernel command line: the words after `--`, joined by spaces.
+    var kernelCommandLine: String { kernelArguments.joined(separator: " ") }
+
+    /// Arguments for kernel/run-qemu.
+    func runQemuArguments(initrd: String) -> [String] {
+        ["--smp", String(smp), "--memory", String(Self.memoryMiB(memory) ?? 128) + "M", "--initrd", initrd, "--", kernelCommandLine]
+    }
+
+    public func run() throws {
+        let status: Int32
+        do throws(KernelCommandError) {
+            status = try boot()
+        } catch {
+            StandardError.write("error: " + error.description + "\n")
+            throw ExitCode.failure
+        }
+        switch status {
+        case 33: return
+        case 35: StandardError.write("apus: the kernel panicked (QEMU exit status 35)\n")
+        case 0: StandardError.write("apus: QEMU stopped without the kernel's exit (a triple fault, or QEMU was quit)\n")
+        default: StandardError.write("apus: QEMU exited with status " + String(status) + "\n")
+        }
+        throw ExitCode.failure
+    }
+
+    /// Builds everything and runs QEMU; returns its exit status.
+    private func boot() throws(KernelCommandError) -> Int32 {
+        let workspace = try KernelWorkspace.locate()
+        try KernelWorkspace.ensureQEMU()
+        try workspace.prepareKernel(build: !noBuild)
+        let entries = try workspace.standardProgramEntries(init: `init`)
+        let image = workspace.buildDirectory.appendingPathComponent("run.apus")
+        try workspace.makeImage(image, entries: entries)
+        StandardError.write("apus: boot image " + workspace.relative(image) + " (" + String(entries.count) + " programs)\n")
+        var environment = ProcessInfo.processInfo.environment
+        environment["KERNEL_IMAGE"] = workspace.kernelImage.path
+        if gdb {
+            environment["QEMU_EXTRA"] = ((environment["QEMU_EXTRA"] ?? "") + " -s -S").trimmingCharacters(in: .whitespaces)
+            StandardError.write("apus: QEMU waits for a debugger on localhost:1234. Attach with:\n"
+                + "  gdb " + workspace.kernelImage.path + " -ex 'target remote localhost:1234'\n"
+                + "then 'continue'. Quit QEMU with Ctrl-A X.\n")
+        }
+        return try KernelWorkspace.run(workspace.root.appendingPathComponent("kernel/run-qemu").path,
+                                       runQemuArguments(initrd: image.path), environment: environment)
+    }
+}

@@ -1,0 +1,18 @@
+import HostedPlatform
+import WasmCompiler
+import WasmRuntime
+
+extension RuntimeSpecExecutor {
+    /// An engine for spec scripts on this host.
+    public static func makeEngine(boundsChecks: BoundsCheckStrategy, forceBaselineISA: Bool) -> Engine {
+        var configuration = Engine.Configuration()
+        configuration.boundsChecks = boundsChecks
+        configuration.forceBaselineISA = forceBaselineISA
+        return Engine(platform: HostedPlatform.shared, configuration: configuration)
+    }
+
+    /// Runs one script with a fresh executor of `engine`.
+    public static func runScript(path: String, engine: Engine) -> SpecFileResult {
+        SpecScriptRunner(makeExecutor: { _ in RuntimeSpecExecutor(engine: engine) }).run(path: path)
+    }
+}

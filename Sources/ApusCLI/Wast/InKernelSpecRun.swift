@@ -1,0 +1,154 @@
+import Dispatch
+import Foundation
+
+/// `apus wast --in-kernel`: the scripts, parsed here, become a spec bundle that the kernel runs
+/// (`run=spec`, KernelSpecRunner) with the same shared executor as the hosted run; this side
+/// builds the kernel and the boot image, boots QEMU and reads the results off the serial console.
+struct InKernelSpecRun {
+    var scripts: [String]
+    var smp: Int
+    var memory = "1G"
+    var timeoutSeconds: Int
+    /// Build the kernel first (kernel/build), or use the one in the build folder.
+    var buildKernel = true
+
+    /// What the kernel printed, parsed.
+    struct Report: Equatable {
+        /// The per-script and per-failure lines, as `apus wast` prints them.
+        var lines: [String] = []
+        var totals: SpecCounts?
+        /// The kernel's own run time of the bundle, in milliseconds.
+        var milliseconds: Int?
+        var errors: [String] = []
+
+        /// Takes one line of serial output (kernel log lines are ignored).
+        mutating func consume(_ line: String) {
+            guard let range = line.range(of: "spec| ") else { return }
+            let text = String(line[range.upperBound...])
+            if text.hasPrefix("total: ") {
+                totals = Self.counts(String(text.dropFirst("total: ".count)))
+            } else if text.hasPrefix("time: ") {
+                milliseconds = Int(text.dropFirst("time: ".count).prefix { $0.isNumber })
+            } else if text.hasPrefix("error: ") {
+                errors.append(text)
+            } else {
+                lines.append(text)
+            }
+        }
+
+        /// Parses `N passed, N failed, N skipped`.
+        static func counts(_ text: String) -> SpecCounts? {
+            let words = text.split(separator: " ")
+            guard words.count == 6, words[1] == "passed,", words[3] == "failed,", words[5] == "skipped",
+                  let passed = Int(words[0]), let failed = Int(words[2]), let skipped = Int(words[4])
+            else { return nil }
+            return SpecCounts(passed: passed, failed: failed, skipped: skipped)
+        }
+    }
+
+    /// Runs everything; prints the kernel's result lines and, last, the totals. Returns whether
+    /// the run finished with no failure.
+    func run() throws(KernelCommandError) -> Bool {
+        let workspace = try KernelWorkspace.locate()
+        try KernelWorkspace.ensureQEMU()
+
+        let start = Date()
+        var translated: [SpecScript] = []
+        for path in scripts { translated.append(SpecScriptTranslator.translate(path: path)) }
+        let bundle = SpecBundle.write(translated)
+        try KernelWorkspace.createDirectory(workspace.buildDirectory)
+        let bundleFile = workspace.buildDirectory.appendingPathComponent("spec.apusspec")
+        do {
+            try Data(bundle).write(to: bundleFile)
+        } catch {
+            throw KernelCommandError("cannot write " + bundleFile.path + ": " + (error as NSError).localizedDescription)
+        }
+        StandardError.write("apus: " + String(translated.count) + " scripts in a spec bundle of "
+            + String(bundle.count / 1024) + " KiB (" + workspace.relative(bundleFile) + ")\n")
+
+        try workspace.prepareKernel(build: buildKernel)
+        let image = workspace.buildDirectory.appendingPathComponent("spec.apus")
+        try workspace.makeImage(image, entries: ["spec=" + bundleFile.path])
+
+        let log = workspace.buildDirectory.appendingPathComponent("spec-in-kernel.log")
+        StandardError.write("apus: booting the kernel (TCG, " + String(smp) + " CPU(s), timeout " + String(timeoutSeconds)
+            + " s; serial log " + workspace.relative(log) + ")\n")
+        let bootStart = Date()
+        let (status, report, timedOut) = try boot(workspace, image: image, log: log)
+        let seconds = Date().timeIntervalSince(bootStart)
+
+        for line in report.lines { StandardOutput.write(line + "\n") }
+        for error in report.errors { StandardError.write("kernel: " + error + "\n") }
+        var kernelTime = ""
+        if let milliseconds = report.milliseconds { kernelTime = ", bundle run " + String(milliseconds / 1000) + " s" }
+        StandardError.write("apus: in-kernel run: QEMU " + String(Int(seconds)) + " s" + kernelTime
+            + " (total " + String(Int(Date().timeIntervalSince(start))) + " s)\n")
+        if timedOut { throw KernelCommandError("QEMU did not finish within " + String(timeoutSeconds) + " s (log: " + log.path + ")") }
+        guard status == 33 else {
+            let what = status == 35 ? "the kernel panicked" : "QEMU exited with status " + String(status)
+            throw KernelCommandError(what + " before the spec run finished (log: " + log.path + ")")
+        }
+        guard let totals = report.totals else { throw KernelCommandError("the kernel printed no totals (log: " + log.path + ")") }
+        StandardOutput.write(totals.description + "\n")
+        return totals.failed == 0 && report.errors.isEmpty
+    }
+
+    /// Boots QEMU with the spec image; returns its exit status, the parsed report and whether
+    /// the timeout ended it. Every serial line goes to `log`.
+    private func boot(_ workspace: KernelWorkspace, image: URL, log: URL) throws(KernelCommandError) -> (Int32, Report, Bool) {
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        guard let logHandle = FileHandle(forWritingAtPath: log.path) else { throw KernelCommandError("cannot write " + log.path) }
+        defer { try? logHandle.close() }
+
+        let process = Process()
+        process.executableURL = workspace.root.appendingPathComponent("kernel/run-qemu")
+        process.arguments = ["--smp", String(smp), "--memory", memory, "--initrd", image.path, "--", "run=spec"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["KERNEL_IMAGE"] = workspace.kernelImage.path
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do {
+            try process.run()
+        } catch {
+            throw KernelCommandError("cannot run kernel/run-qemu: " + (error as NSError).localizedDescription)
+        }
+        let timer = Timeout(process)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeoutSeconds)) { timer.fire() }
+
+        var report = Report()
+        var pending = Data()
+        let reader = pipe.fileHandleForReading
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            logHandle.write(chunk)
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: 10) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending.removeSubrange(pending.startIndex...newline)
+                report.consume(line)
+            }
+        }
+        if !pending.isEmpty { report.consume(String(decoding: pending, as: UTF8.self)) }
+        process.waitUntilExit()
+        return (process.terminationStatus, report, timer.fired)
+    }
+}
+
+/// Ends QEMU when the time is up; `fired` is read after QEMU ended.
+private final class Timeout: @unchecked Sendable {
+    let process: Process
+    var fired = false
+
+    init(_ process: Process) {
+        self.process = process
+    }
+
+    func fire() {
+        guard process.isRunning else { return }
+        fired = true
+        process.terminate()
+    }
+}

@@ -1,0 +1,122 @@
+import WasmFrontEnd
+
+/// The named modules a system is built from (what a boot image or a directory holds).
+public struct ProgramImage {
+    public struct Entry {
+        public var name: String
+        public var bytes: [UInt8]
+    }
+
+    public private(set) var entries: [Entry] = []
+
+    public init() {}
+
+    /// Adds a module under `name` (a later entry of the same name is refused by `resolve`).
+    public mutating func add(name: String, bytes: [UInt8]) {
+        entries.append(Entry(name: name, bytes: bytes))
+    }
+}
+
+/// What each program may import: its capabilities. A program absent from the manifest may
+/// import nothing. Each allowed entry is either a module name (`kv`: every function of
+/// dependency `kv`, whatever version; `env`: every host function of module `env`) or
+/// `module.function` (`kv.get`). Libraries act for the module that imports them, so their
+/// imports are checked against that module's entry.
+public struct CapabilityManifest {
+    private var allowed: [ExactName: [String]] = [:]
+    /// True for `unrestricted`: every import is allowed.
+    public private(set) var allowsEverything = false
+
+    public init() {}
+
+    /// A manifest that allows every import (for inspection tools and tests of other things).
+    public static var unrestricted: CapabilityManifest {
+        var manifest = CapabilityManifest()
+        manifest.allowsEverything = true
+        return manifest
+    }
+
+    /// Allows `program` to import `entries` (added to what it already may import).
+    public mutating func allow(_ program: String, _ entries: [String]) {
+        allowed[ExactName(program), default: []].append(contentsOf: entries)
+    }
+
+    /// Whether `program` may import `function` from the module or dependency named `module`
+    /// (the dependency name without its version).
+    public func permits(_ program: String, module: String, function: String) -> Bool {
+        if allowsEverything { return true }
+        guard let entries = allowed[ExactName(program)] else { return false }
+        let exact = ExactName(module + "." + function)
+        let whole = ExactName(module)
+        return entries.contains { ExactName($0) == whole || ExactName($0) == exact }
+    }
+}
+
+/// Why a program image was refused. Every case names the modules involved.
+public enum ProgramError: Error, Equatable {
+    /// Two image entries have the same name.
+    case duplicateModule(String)
+    /// A module does not decode or validate.
+    case invalidModule(module: String, message: String)
+    /// A module's `apus.interface` section is malformed or does not fit the module.
+    case invalidInterface(module: String, message: String)
+    /// `importer` depends on a module the image does not have.
+    case missingModule(importer: String, dependency: String)
+    /// `importer` depends on a module that is a program (only libraries and services export).
+    case notImportable(importer: String, dependency: String)
+    /// The image's version of `dependency` does not satisfy what `importer` asks for.
+    case versionMismatch(importer: String, dependency: String, required: String, available: String)
+    /// Importers ask for incompatible (different major) versions of the same module.
+    case versionConflict(dependency: String, requirements: [String])
+    /// Modules depend on each other in a cycle (names in order, the first repeated at the end).
+    case cycle([String])
+    /// `importer` imports `dependency.name`, which `dependency` does not export as a function.
+    case missingExport(importer: String, dependency: String, name: String)
+    /// The imported function's type does not match the export (for a service: the export's
+    /// type with an i32 status result first).
+    case signatureMismatch(importer: String, dependency: String, name: String, expected: String, actual: String)
+    /// The manifest does not let `program` import `module.name`.
+    case capabilityDenied(program: String, module: String, name: String)
+    /// An import that cannot be satisfied: a host function the host does not define, or a
+    /// non-function import from a program module.
+    case unresolvedImport(importer: String, module: String, name: String)
+    /// A name that is not a program/service of the system.
+    case unknownProgram(String)
+    /// Instantiation failed (memory exhausted, a start function trapped…).
+    case instantiationFailed(module: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .duplicateModule(let name): return "module " + name + " appears twice in the image"
+        case .invalidModule(let module, let message): return "module " + module + " is invalid: " + message
+        case .invalidInterface(let module, let message):
+            return "module " + module + " has an invalid apus.interface section: " + message
+        case .missingModule(let importer, let dependency):
+            return importer + " depends on " + dependency + ", which is not in the image"
+        case .notImportable(let importer, let dependency):
+            return importer + " imports from " + dependency + ", which is a program (not a library or service)"
+        case .versionMismatch(let importer, let dependency, let required, let available):
+            return importer + " requires " + dependency + "@" + required + " but the image has version " + available
+        case .versionConflict(let dependency, let requirements):
+            return "conflicting versions of " + dependency + " required: " + requirements.joined(separator: ", ")
+        case .cycle(let names): return "dependency cycle: " + names.joined(separator: " -> ")
+        case .missingExport(let importer, let dependency, let name):
+            return importer + " imports " + dependency + "." + name + ", which " + dependency + " does not export as a function"
+        case .signatureMismatch(let importer, let dependency, let name, let expected, let actual):
+            return importer + " imports " + dependency + "." + name + " as " + actual + " but it must be " + expected
+        case .capabilityDenied(let program, let module, let name):
+            return program + " may not import " + module + "." + name + " (not in its manifest)"
+        case .unresolvedImport(let importer, let module, let name):
+            return importer + " imports " + module + "." + name + ", which nothing provides"
+        case .unknownProgram(let name): return "no program or service named " + name
+        case .instantiationFailed(let module, let message): return "cannot instantiate " + module + ": " + message
+        }
+    }
+}
+
+extension FunctionType {
+    /// `(i32, i32) -> (i32)`.
+    var signatureText: String {
+        "(" + parameters.map { $0.name }.joined(separator: ", ") + ") -> (" + results.map { $0.name }.joined(separator: ", ") + ")"
+    }
+}

@@ -1,0 +1,28 @@
+;; init for the `programs-churn` test: runs "tiny" 1,000 times, two at a time, after a warm-up
+;; of 8, and has the kernel report its memory counters before and after.
+(module
+  (import "apus" "print" (func $print (param i32 i32)))
+  (import "apus" "spawn" (func $spawn (param i32 i32) (result i32)))
+  (import "apus" "wait" (func $wait (param i32) (result i32)))
+  (import "apus" "exit" (func $exit (param i32)))
+  (import "apus" "memory_report" (func $memory_report))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "tiny")
+  (data (i32.const 16) "churn: 1000 programs spawned and exited")
+  (func $pairs (param $count i32)
+    (local $first i32) (local $second i32)
+    (loop $again
+      (local.set $first (call $spawn (i32.const 0) (i32.const 4)))
+      (local.set $second (call $spawn (i32.const 0) (i32.const 4)))
+      (if (i32.or (i32.lt_s (local.get $first) (i32.const 0)) (i32.lt_s (local.get $second) (i32.const 0)))
+        (then (call $exit (i32.const 1))))
+      (if (i32.or (call $wait (local.get $first)) (call $wait (local.get $second)))
+        (then (call $exit (i32.const 2))))
+      (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+      (br_if $again (local.get $count))))
+  (func (export "_start")
+    (call $pairs (i32.const 4))
+    (call $memory_report)
+    (call $pairs (i32.const 500))
+    (call $memory_report)
+    (call $print (i32.const 16) (i32.const 39))))

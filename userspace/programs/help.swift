@@ -1,0 +1,13 @@
+// help — what the shell offers.
+@main struct Main {
+    static func main() {
+        print("""
+            Apus shell. Commands are separated by ';'. Up arrow or !! repeats a line; $? is the last status.
+            Builtins:  cd [DIR]  pwd  exit [N]  history
+            Programs:  ls [-l] [PATH…]    cat [FILE…]      echo [-n] WORD…   mkdir [-p] DIR…
+                       rm [-r] PATH…      wc [FILE…]       ps                kill PID…
+                       mem                uptime           help              shutdown
+            Tests:     crash [unreachable|memory|stack]   badptr   spin [SECONDS]
+            """)
+    }
+}
