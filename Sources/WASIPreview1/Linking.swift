@@ -71,8 +71,9 @@ extension WASIContext {
         ("sock_shutdown", "ii", { c, m, a throws(WASIErrno) in try c.socketCall(a) }),
     ]
 
-    /// Defines every `wasi_snapshot_preview1` function in `linker`, bound to this context.
-    public func define(in linker: Linker, store: Store) {
+    /// Defines every `wasi_snapshot_preview1` function in `linker`, bound to this context;
+    /// `hook` runs around each call (except `proc_exit`).
+    public func define(in linker: Linker, store: Store, hook: (any WASICallHook)? = nil) {
         let module = WASIPreview1.moduleName
         for function in WASIContext.functions {
             let parameters: [ValueType] = function.signature.utf8.map { $0 == UInt8(ascii: "I") ? .i64 : .i32 }
@@ -80,7 +81,11 @@ extension WASIContext {
             let type = FunctionType(parameters: parameters, results: [.i32])
             linker.defineFunction(store: store, module: module, name: function.name, type: type) {
                 [self] _, values throws(Trap) in
-                [.i32(UInt32(try self.call(body, values).rawValue))]
+                hook?.enter()
+                let errno = self.call(body, values)
+                try hook?.leave()
+                guard let errno else { throw Trap(message: "WASI: the module does not export its memory") }
+                return [.i32(UInt32(errno.rawValue))]
             }
         }
         let exitType = FunctionType(parameters: [.i32], results: [])
@@ -90,9 +95,11 @@ extension WASIContext {
         }
     }
 
-    /// Runs one function body against the bound memory; its errno (success when it returns).
-    private func call(_ body: WASIFunctionBody, _ values: [Value]) throws(Trap) -> WASIErrno {
-        guard let memory else { throw Trap(message: "WASI: the module does not export its memory") }
+    /// Runs one function body against the bound memory; its errno (success when it returns),
+    /// nil if the module exports no memory (the call then traps: there is nothing to check
+    /// pointers against).
+    private func call(_ body: WASIFunctionBody, _ values: [Value]) -> WASIErrno? {
+        guard let memory else { return nil }
         do throws(WASIErrno) {
             try body(self, GuestMemory(memory), WASIArguments(values: values))
             return .success
@@ -100,4 +107,14 @@ extension WASIContext {
             return error
         }
     }
+}
+
+/// Runs around every preview 1 call of a context (`WASIContext.define(in:store:hook:)`): the
+/// kernel serialises the calls of all programs with one lock (its file system is shared) and
+/// ends a program that was killed while it waited in a call.
+public protocol WASICallHook: AnyObject {
+    /// Before the function body runs.
+    func enter()
+    /// After it returned; a trap thrown here ends the calling program.
+    func leave() throws(Trap)
 }

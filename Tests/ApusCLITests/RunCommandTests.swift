@@ -13,9 +13,27 @@ import Testing
         #expect(command.smp == 1)
         #expect(command.memory == "128M")
         #expect(!command.gdb)
-        #expect(command.`init` == "init")
+        #expect(command.`init` == nil)
+        #expect(command.exec == nil)
         #expect(command.kernelArguments.isEmpty)
-        #expect(command.runQemuArguments(initrd: "/i.apus") == ["--smp", "1", "--memory", "128M", "--initrd", "/i.apus", "--", ""])
+        // User space: the kernel log is quiet while init runs.
+        #expect(command.runQemuArguments(initrd: "/i.apus") == ["--smp", "1", "--memory", "128M", "--initrd", "/i.apus", "--", "quiet"])
+    }
+
+    @Test func execAndDirectories() throws {
+        let command = try parse(["--exec", "echo hi; ls /", "--dir", "/tmp::/data", "--dir", "/tmp"])
+        #expect(command.exec == "echo hi; ls /")
+        #expect(RunCommand.consoleScript(command.exec ?? "") == "echo hi; ls /\n")
+        #expect(RunCommand.consoleScript("ls\n") == "ls\n")
+        #expect(RunCommand.directoryMapping("/tmp::/data") == ("/tmp", "data"))
+        #expect(RunCommand.directoryMapping("/tmp") == ("/tmp", ""))
+        #expect(command.runQemuArguments(initrd: "x").last == "quiet")
+        for arguments in [["--dir", "/no/such/directory"], ["--init", "init-hello", "--exec", "ls"],
+                          ["--init", "init-hello", "--dir", "/tmp"]] {
+            #expect(throws: (any Error).self, "\(arguments)") { try ApusCommand.parseAsRoot(["run"] + arguments) }
+        }
+        let missing = ApusCommand.message(for: ValidationErrorProbe.error(["run", "--dir", "/no/such/directory"]))
+        #expect(missing.contains("no directory /no/such/directory"))
     }
 
     @Test func optionsAndKernelCommandLine() throws {

@@ -2,7 +2,7 @@
 ;; of 8, and has the kernel report its memory counters before and after.
 (module
   (import "apus" "print" (func $print (param i32 i32)))
-  (import "apus" "spawn" (func $spawn (param i32 i32) (result i32)))
+  (import "apus" "spawn" (func $spawn (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "apus" "wait" (func $wait (param i32) (result i32)))
   (import "apus" "exit" (func $exit (param i32)))
   (import "apus" "memory_report" (func $memory_report))
@@ -12,8 +12,8 @@
   (func $pairs (param $count i32)
     (local $first i32) (local $second i32)
     (loop $again
-      (local.set $first (call $spawn (i32.const 0) (i32.const 4)))
-      (local.set $second (call $spawn (i32.const 0) (i32.const 4)))
+      (local.set $first (call $spawn (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
+      (local.set $second (call $spawn (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
       (if (i32.or (i32.lt_s (local.get $first) (i32.const 0)) (i32.lt_s (local.get $second) (i32.const 0)))
         (then (call $exit (i32.const 1))))
       (if (i32.or (call $wait (local.get $first)) (call $wait (local.get $second)))

@@ -2,7 +2,7 @@
 ;; for all of them (the kernel's exit lines show the CPUs each ran on).
 (module
   (import "apus" "print" (func $print (param i32 i32)))
-  (import "apus" "spawn" (func $spawn (param i32 i32) (result i32)))
+  (import "apus" "spawn" (func $spawn (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "apus" "wait" (func $wait (param i32) (result i32)))
   (import "apus" "exit" (func $exit (param i32)))
   (memory (export "memory") 1)
@@ -12,7 +12,7 @@
     (local $index i32)
     (loop $start
       (i32.store (i32.add (i32.const 64) (i32.shl (local.get $index) (i32.const 2)))
-                 (call $spawn (i32.const 0) (i32.const 6)))
+                 (call $spawn (i32.const 0) (i32.const 6) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
       (local.set $index (i32.add (local.get $index) (i32.const 1)))
       (br_if $start (i32.lt_u (local.get $index) (i32.const 4))))
     (local.set $index (i32.const 0))

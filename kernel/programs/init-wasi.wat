@@ -1,5 +1,5 @@
 ;; The `wasi` test's init: WASI preview 1 in the kernel next to the `apus` module. Writes to
-;; stdout (the console), checks its arguments (argv = ["init"]) and environment (empty), reads
+;; stdout (the console), checks its arguments (argv = ["init"]) and environment (the kernel gives init CONSOLE=raw and PWD=/), reads
 ;; the boot image's file etc/motd through the preopened "/" (fd 3), creates and reads back a
 ;; file, echoes a line from stdin (the serial input), spawns `hello` through apus.spawn and
 ;; ends with proc_exit(0). Any failure exits with a distinct status (2–9).
@@ -13,7 +13,7 @@
   (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
-  (import "apus" "spawn" (func $spawn (param i32 i32) (result i32)))
+  (import "apus" "spawn" (func $spawn (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "apus" "wait" (func $wait (param i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "init-wasi: hello from WASI\n")   ;; 27 bytes
@@ -41,7 +41,7 @@
     (if (call $args_sizes_get (i32.const 1048) (i32.const 1052)) (then (call $proc_exit (i32.const 2))))
     (if (i32.ne (i32.load (i32.const 1048)) (i32.const 1)) (then (call $proc_exit (i32.const 2))))
     (if (call $environ_sizes_get (i32.const 1048) (i32.const 1052)) (then (call $proc_exit (i32.const 3))))
-    (if (i32.load (i32.const 1048)) (then (call $proc_exit (i32.const 3))))
+    (if (i32.ne (i32.load (i32.const 1048)) (i32.const 2)) (then (call $proc_exit (i32.const 3))))
     (if (call $clock_time_get (i32.const 0) (i64.const 1) (i32.const 1056)) (then (call $proc_exit (i32.const 3))))
     ;; after 2020-01-01 (1577836800 s)
     (if (i64.lt_u (i64.load (i32.const 1056)) (i64.const 1577836800000000000)) (then (call $proc_exit (i32.const 3))))
@@ -67,7 +67,7 @@
     ;; a line from the serial input
     (call $write (i32.const 32) (i32.const 18))
     (call $write (i32.const 2048) (call $read (i32.const 0)))
-    (local.set $pid (call $spawn (i32.const 80) (i32.const 5)))
+    (local.set $pid (call $spawn (i32.const 80) (i32.const 5) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
     (if (i32.ne (call $wait (local.get $pid)) (i32.const 0)) (then (call $proc_exit (i32.const 7))))
     (call $proc_exit (i32.const 0))
     (unreachable)))

@@ -1,20 +1,26 @@
 import ArgumentParser
 import Foundation
 
-/// `apus run [--smp N] [--memory SIZE] [--gdb] [--init NAME] [-- KERNEL-COMMAND-LINE…]`: builds
-/// the kernel and a boot image of the standard programs, and boots it under QEMU with the
-/// serial console on the terminal.
+/// `apus run [--smp N] [--memory SIZE] [--gdb] [--exec COMMANDS] [--dir HOST[::GUEST]]…
+/// [--init NAME] [-- KERNEL-COMMAND-LINE…]`: builds the kernel, the user-space programs and a
+/// boot image, and boots it under QEMU with the serial console on the terminal: init starts
+/// the shell.
 public struct RunCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Build the Apus kernel and a boot image of kernel/programs, and boot them under QEMU.",
+        abstract: "Build the Apus kernel and user space, and boot to the shell under QEMU.",
         discussion: """
             Builds the kernel (kernel/build, with the shared libraries embedded) into \
-            $KERNEL_BUILD_DIR (default .build-kernel/x86_64), compiles kernel/programs/*.wat, writes \
-            a boot image (kernel/tools/mkimage) with them as 'init' and its programs, and boots it \
-            under QEMU (TCG) with the serial console here. Words after '--' are the kernel command \
-            line (for example 'run=image' or 'test=panic'). Exits 0 when the kernel reports success \
-            (QEMU status 33), 1 otherwise. Installs QEMU with apt-get if it is missing.
+            $KERNEL_BUILD_DIR (default .build-kernel/x86_64) and the user-space programs \
+            (userspace/build → out/userspace), writes a boot image (kernel/tools/mkimage) with \
+            every program and the files of userspace/root (and --dir trees) as the file system, \
+            and boots it under QEMU (TCG) with the serial console here: init starts the shell \
+            (type 'help'; 'shutdown' or Ctrl-D powers off; Ctrl-A X quits QEMU). --exec runs \
+            shell commands without a person and powers off when they are done. --init NAME boots \
+            the kernel test programs instead (kernel/programs/NAME.wat as init). Words after '--' \
+            are added to the kernel command line (for example 'test=panic'). Exits 0 when the \
+            kernel reports success (QEMU status 33), 1 otherwise. Installs QEMU with apt-get if \
+            it is missing.
             """
     )
 
@@ -30,8 +36,14 @@ public struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Use the kernel already built in the build folder (do not run kernel/build).")
     public var noBuild = false
 
-    @Option(name: .long, help: ArgumentHelp("The program started as init: kernel/programs/<name>.wat.", valueName: "name"))
-    public var `init`: String = "init"
+    @Option(name: .long, help: ArgumentHelp("Boot the kernel test programs with kernel/programs/<name>.wat as init, instead of user space.", valueName: "name"))
+    public var `init`: String?
+
+    @Option(name: .long, help: ArgumentHelp("Shell commands to run (';' or newlines between them); the system powers off after them.", valueName: "commands"))
+    public var exec: String?
+
+    @Option(name: .long, help: ArgumentHelp("Add the host directory HOST to the file system at GUEST (default /).", valueName: "host[::guest]"))
+    public var dir: [String] = []
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The kernel command line (after '--').", valueName: "kernel-argument"))
     public var kernelArguments: [String] = []
@@ -45,8 +57,20 @@ public struct RunCommand: ParsableCommand {
         guard Self.memoryMiB(memory) != nil else {
             throw ValidationError("--memory must be a size such as 512M or 2G between 64M and 64G (got '" + memory + "')")
         }
-        guard !`init`.isEmpty, `init`.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw ValidationError("--init must name a program of kernel/programs (got '" + `init` + "')")
+        if let initName = `init` {
+            guard !initName.isEmpty, initName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw ValidationError("--init must name a program of kernel/programs (got '" + initName + "')")
+            }
+            guard exec == nil, dir.isEmpty else {
+                throw ValidationError("--exec and --dir belong to the user-space boot; leave out --init")
+            }
+        }
+        for mapping in dir {
+            let host = Self.directoryMapping(mapping).host
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: host, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--dir " + mapping + ": no directory " + host)
+            }
         }
         for argument in kernelArguments where argument.contains("\"") || argument.contains("\n") {
             throw ValidationError("kernel command-line words cannot contain quotes or newlines: '" + argument + "'")
@@ -67,8 +91,23 @@ public struct RunCommand: ParsableCommand {
         return mebibytes
     }
 
-    /// The kernel command line: the words after `--`, joined by spaces.
-    var kernelCommandLine: String { kernelArguments.joined(separator: " ") }
+    /// `HOST[::GUEST]` → the host directory and the guest path without leading `/` ("" = root).
+    static func directoryMapping(_ mapping: String) -> (host: String, guest: String) {
+        guard let range = mapping.range(of: "::") else { return (mapping, "") }
+        let guest = String(mapping[range.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        return (String(mapping[..<range.lowerBound]), guest)
+    }
+
+    /// The kernel command line: `quiet` for a user-space boot (the console shows the
+    /// programs, not the kernel log), then the words after `--`.
+    var kernelCommandLine: String {
+        ((`init` == nil ? ["quiet"] : []) + kernelArguments).joined(separator: " ")
+    }
+
+    /// The console script of `--exec`: the commands as lines for the shell.
+    static func consoleScript(_ commands: String) -> String {
+        commands.hasSuffix("\n") ? commands : commands + "\n"
+    }
 
     /// Arguments for kernel/run-qemu.
     func runQemuArguments(initrd: String) -> [String] {
@@ -97,10 +136,33 @@ public struct RunCommand: ParsableCommand {
         let workspace = try KernelWorkspace.locate()
         try KernelWorkspace.ensureQEMU()
         try workspace.prepareKernel(build: !noBuild)
-        let entries = try workspace.standardProgramEntries(init: `init`)
         let image = workspace.buildDirectory.appendingPathComponent("run.apus")
-        try workspace.makeImage(image, entries: entries)
-        StandardError.write("apus: boot image " + workspace.relative(image) + " (" + String(entries.count) + " programs)\n")
+        if let initName = `init` {
+            let entries = try workspace.standardProgramEntries(init: initName)
+            try workspace.makeImage(image, entries: entries)
+            StandardError.write("apus: boot image " + workspace.relative(image) + " (" + String(entries.count) + " programs)\n")
+        } else {
+            let programs = try workspace.userSpacePrograms(build: !noBuild)
+            var options: [String] = []
+            let rootFiles = workspace.root.appendingPathComponent("userspace/root")
+            if FileManager.default.fileExists(atPath: rootFiles.path) { options += ["--tree", "=" + rootFiles.path] }
+            for mapping in dir {
+                let (host, guest) = Self.directoryMapping(mapping)
+                options += ["--tree", guest + "=" + host]
+            }
+            if let exec {
+                let script = workspace.buildDirectory.appendingPathComponent("run-exec.txt")
+                do {
+                    try Self.consoleScript(exec).write(to: script, atomically: true, encoding: .utf8)
+                } catch {
+                    throw KernelCommandError("cannot write " + script.path + ": " + (error as NSError).localizedDescription)
+                }
+                options += ["--console-script", script.path]
+            }
+            try workspace.makeImage(image, entries: options + programs)
+            StandardError.write("apus: boot image " + workspace.relative(image) + " (" + String(programs.count)
+                + " programs from out/userspace)\n")
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["KERNEL_IMAGE"] = workspace.kernelImage.path
         if gdb {

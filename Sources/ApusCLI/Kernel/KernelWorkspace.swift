@@ -112,6 +112,31 @@ public struct KernelWorkspace {
         return entries
     }
 
+    /// The user-space programs (userspace/build → out/userspace/*.wasm, built first unless
+    /// `build` is false) as boot-image entries `NAME=FILE`.
+    public func userSpacePrograms(build: Bool) throws(KernelCommandError) -> [String] {
+        if build {
+            StandardError.write("apus: building user space (userspace/build)\n")
+            let status = try Self.run(root.appendingPathComponent("userspace/build").path, [])
+            guard status == 0 else { throw KernelCommandError("userspace/build failed (exit status " + String(status) + ")") }
+        }
+        let directory = root.appendingPathComponent("out/userspace")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        var entries: [String] = []
+        for file in files.sorted() where file.hasSuffix(".wasm") {
+            let name = String(file.dropLast(5))
+            guard !name.isEmpty, name.utf8.count <= 23 else {
+                StandardError.write("apus: skipping " + file + ": program names are 1 to 23 bytes\n")
+                continue
+            }
+            entries.append(name + "=" + directory.appendingPathComponent(file).path)
+        }
+        guard entries.contains(where: { $0.hasPrefix("init=") }) else {
+            throw KernelCommandError("no init.wasm in " + relative(directory) + " (build user space: userspace/build)")
+        }
+        return entries
+    }
+
     /// Writes a boot image (kernel/tools/mkimage) of `entries` (`NAME=FILE`).
     public func makeImage(_ output: URL, entries: [String]) throws(KernelCommandError) {
         let status = try Self.run(root.appendingPathComponent("kernel/tools/mkimage").path, ["-o", output.path] + entries,

@@ -163,6 +163,9 @@ public enum TrapKind: UInt32, Equatable, Sendable {
     case callStackExhausted
     /// A host function reported an error; the runtime holds the details.
     case hostTrap
+    /// The platform stopped the code from outside (the kernel delivers it to a program that
+    /// was killed while it ran compiled code, so the runtime unwinds and frees as for a trap).
+    case interrupted
 
     /// The WebAssembly spec test suite's wording.
     public var message: String {
@@ -178,6 +181,7 @@ public enum TrapKind: UInt32, Equatable, Sendable {
         case .uninitializedElement: return "uninitialized element"
         case .callStackExhausted: return "call stack exhausted"
         case .hostTrap: return "host function trapped"
+        case .interrupted: return "interrupted"
         }
     }
 }

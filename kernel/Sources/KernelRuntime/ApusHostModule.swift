@@ -2,27 +2,98 @@ import WasmCompiler
 import WasmFrontEnd
 import WasmRuntime
 
-/// The host module `apus` that programs import until WASI preview 1 replaces it:
+/// The host module `apus`: the process calls of docs/USERSPACE.md ("The `apus` import
+/// module") with the same ABI as the hosted runner (`apus exec --programs`):
 ///
-///     print(address: i32, length: i32)        a line on the console: "pid 7 (hello): text"
-///     exit(code: i32)                         ends the program with `code`
-///     spawn(name: i32, length: i32) -> i32    starts the boot image's program `name`: its pid,
-///                                             or -1 (no such program, or no memory)
-///     wait(pid: i32) -> i32                   waits for a child to end: its exit status, or -1
-///                                             if `pid` is not an unwaited child
-///     yield()                                 lets other programs run
-///     sleep(milliseconds: i32)
-///     memory_report()                         logs free frames and heap counters (tests)
+///     spawn(name, name_len, args, args_len, env, env_len) -> pid or -errno
+///     wait(pid) -> status or -errno        kill(pid) -> errno        getpid() -> pid
+///     ps(buf, len) -> length or -errno     meminfo(buf, len) -> length or -errno
+///     uptime_ns() -> i64                   shutdown() -> errno       yield() -> 0
 ///
-/// Addresses are offsets in the program's exported memory "memory"; a range outside it traps.
-/// The functions run in the kernel as host calls (system calls through a gate) with user
-/// access open.
+/// and four kernel-only calls used by the kernel's test programs:
+///
+///     print(address, length)     a line on the kernel log: "pid 7 (hello): text"
+///     exit(code)                 ends the program with `code`
+///     sleep(milliseconds)
+///     memory_report()            logs free frames and heap counters (tests)
+///
+/// Addresses are offsets in the program's exported memory "memory". A buffer outside it makes
+/// the call fail with EFAULT (21), except for `print`, which traps (test programs only). The
+/// functions run in the kernel as host calls (system calls through a gate) with user access
+/// open. A program killed while it is in one of them leaves it with an `interrupted` trap.
 enum ApusHostModule {
+  static let fault: UInt16 = 21
+  static let child: UInt16 = 12
+
   static func define(in linker: Linker, store: Store, program: Program) {
     let i32 = ValueType.i32
-    func function(_ name: String, _ parameters: [ValueType], _ results: [ValueType], _ body: @escaping HostFunctionBody) {
-      linker.defineFunction(store: store, module: "apus", name: name,
-                            type: FunctionType(parameters: parameters, results: results), body: body)
+    func function(_ name: StaticString, _ parameters: [ValueType], _ results: [ValueType], _ body: @escaping HostFunctionBody) {
+      let text = String(decoding: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), as: UTF8.self)
+      linker.defineFunction(store: store, module: "apus", name: text,
+                            type: FunctionType(parameters: parameters, results: results)) {
+        caller, arguments throws(Trap) -> [Value] in
+        let results = try body(caller, arguments)
+        try leaveIfKilled()
+        return results
+      }
+    }
+    func negative(_ errno: UInt16) -> [Value] { [.i32(UInt32(bitPattern: -Int32(errno)))] }
+
+    function("spawn", [i32, i32, i32, i32, i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      guard let nameBytes = program.bytes(arguments, 0, 1), let argumentBytes = program.bytes(arguments, 2, 3),
+            let environmentBytes = program.bytes(arguments, 4, 5)
+      else { return negative(fault) }
+      guard let name = Programs.programName(nameBytes) else { return negative(44) }
+      let arguments = nulSeparated(argumentBytes)
+      let setup = ProgramSetup(arguments: arguments.isEmpty ? [name.string] : arguments)
+      setup.environment = environmentBytes.isEmpty ? program.setup.environment : nulSeparated(environmentBytes)
+      // The child shares the caller's standard streams and preopened directories.
+      setup.stdin = program.setup.stdin
+      setup.stdout = program.setup.stdout
+      setup.stderr = program.setup.stderr
+      setup.preopens = program.setup.preopens
+      setup.preopensRoot = program.setup.preopensRoot
+      switch Programs.spawn(named: name, parent: program.pid, setup: setup) {
+      case .success(let child): return [.i32(child.pid)]
+      case .failure(let error): return negative(error.rawValue)
+      }
+    }
+
+    function("wait", [i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      guard case .i32(let pid)? = arguments.first else { throw Trap(message: "apus.wait") }
+      switch Programs.wait(for: pid, parent: program) {
+      case .status(let status): return [.i32(UInt32(truncatingIfNeeded: status))]
+      case .notChild: return negative(child)
+      case .interrupted: throw Trap(kind: .interrupted)
+      }
+    }
+
+    function("kill", [i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      guard case .i32(let pid)? = arguments.first else { throw Trap(message: "apus.kill") }
+      return [.i32(UInt32(Programs.kill(pid, by: program)))]
+    }
+
+    function("getpid", [], [i32]) { _, _ throws(Trap) -> [Value] in [.i32(program.pid)] }
+
+    function("ps", [i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      program.report(Programs.processList(), arguments)
+    }
+
+    function("meminfo", [i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      program.report(Programs.memoryInfo(), arguments)
+    }
+
+    function("uptime_ns", [], [.i64]) { _, _ throws(Trap) -> [Value] in
+      [.i64(Clock.microsecondsSinceBoot() &* 1000)]
+    }
+
+    function("shutdown", [], [i32]) { _, _ throws(Trap) -> [Value] in
+      Programs.shutdown(by: program)
+    }
+
+    function("yield", [], [i32]) { _, _ throws(Trap) -> [Value] in
+      Scheduler.yield()
+      return [.i32(0)]
     }
 
     function("print", [i32, i32], []) { _, arguments throws(Trap) -> [Value] in
@@ -47,31 +118,15 @@ enum ApusHostModule {
       throw Trap(message: "exit")
     }
 
-    function("spawn", [i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
-      guard let bytes = program.range(arguments, 0, 1) else { throw Trap(kind: .memoryOutOfBounds) }
-      var name = TaskName()
-      guard bytes.count <= 24 else { return [.i32(UInt32(bitPattern: -1))] }
-      for byte in bytes { name.append(byte: byte) }
-      guard let child = Programs.spawn(named: name, parent: program.pid) else {
-        return [.i32(UInt32(bitPattern: -1))]
-      }
-      return [.i32(child.pid)]
-    }
-
-    function("wait", [i32], [i32]) { _, arguments throws(Trap) -> [Value] in
-      guard case .i32(let pid)? = arguments.first else { throw Trap(message: "apus.wait") }
-      let status = Programs.wait(for: pid, parent: program.pid)
-      return [.i32(UInt32(truncatingIfNeeded: status ?? -1))]
-    }
-
-    function("yield", [], []) { _, _ throws(Trap) -> [Value] in
-      Scheduler.yield()
-      return []
-    }
-
     function("sleep", [i32], []) { _, arguments throws(Trap) -> [Value] in
       guard case .i32(let milliseconds)? = arguments.first else { throw Trap(message: "apus.sleep") }
-      Scheduler.sleep(microseconds: UInt64(min(milliseconds, 60_000)) * 1000)
+      // In slices, so that a kill is noticed within 10 ms.
+      var left = UInt64(min(milliseconds, 60_000))
+      while left > 0, !Scheduler.currentTask.killRequested {
+        let slice = min(left, 10)
+        Scheduler.sleep(microseconds: slice * 1000)
+        left -= slice
+      }
       return []
     }
 
@@ -80,17 +135,47 @@ enum ApusHostModule {
       return []
     }
   }
+
+  /// Ends a host call of a program that was killed meanwhile: the runtime unwinds it.
+  static func leaveIfKilled() throws(Trap) {
+    if Scheduler.currentTask.killRequested { throw Trap(kind: .interrupted) }
+  }
+
+  /// NUL-separated strings (a final NUL optional; empty strings between NULs kept).
+  static func nulSeparated(_ bytes: [UInt8]) -> [String] {
+    guard !bytes.isEmpty else { return [] }
+    var body = bytes[...]
+    if body.last == 0 { body = body.dropLast() }
+    return body.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+  }
 }
 
 extension Program {
   /// The bytes [address, address + length) of the exported memory (arguments `first` and
   /// `second`); nil when there is no memory or the range is outside it.
-  func range(_ arguments: [Value], _ first: Int, _ second: Int) -> UnsafeRawBufferPointer? {
+  func range(_ arguments: [Value], _ first: Int, _ second: Int) -> UnsafeMutableRawBufferPointer? {
     guard arguments.count > max(first, second), case .i32(let address) = arguments[first],
           case .i32(let length) = arguments[second], let memory,
           UInt64(address) + UInt64(length) <= memory.byteCount
     else { return nil }
-    return UnsafeRawBufferPointer(start: memory.baseAddress + Int(address), count: Int(length))
+    return UnsafeMutableRawBufferPointer(start: memory.baseAddress + Int(address), count: Int(length))
+  }
+
+  /// A copy of `range` (taken before the call acts, so later changes by other code do not matter).
+  func bytes(_ arguments: [Value], _ first: Int, _ second: Int) -> [UInt8]? {
+    range(arguments, first, second).map { Array($0) }
+  }
+
+  /// The `ps`/`meminfo` convention: the full length of `text`, written to the buffer
+  /// (arguments 0 and 1) only if it fits; -EFAULT for a buffer outside the memory.
+  func report(_ text: [UInt8], _ arguments: [Value]) -> [Value] {
+    guard let buffer = range(arguments, 0, 1) else {
+      return [.i32(UInt32(bitPattern: -Int32(ApusHostModule.fault)))]
+    }
+    if text.count <= buffer.count {
+      for index in 0..<text.count { buffer[index] = text[index] }
+    }
+    return [.i32(UInt32(text.count))]
   }
 }
 

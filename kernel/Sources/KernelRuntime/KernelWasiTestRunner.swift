@@ -86,7 +86,7 @@ enum KernelWasiTestRunner {
     }
     var name = TaskName()
     for byte in test.module.utf8 { name.append(byte: byte) }
-    guard let program = Programs.spawn(named: name, parent: 0, setup: setup) else {
+    guard case .success(let program) = Programs.spawn(named: name, parent: 0, setup: setup) else {
       printLine("error " + test.index + " cannot start " + test.module)
       printLine("exit " + test.index + " -1")
       return

@@ -33,13 +33,15 @@ enum KernelWasm {
       }
       return withExtendedLifetime(engine) { execute(program, module, engine, task) }
     }
-    program.memory = nil
+    Programs.lock.withLock { program.memory = nil }
     program.wasi = nil
   }
 
   /// Compiles, instantiates and runs the module; returns the exit status: the code given to
-  /// `apus.exit` or `proc_exit`, main's i32 result (0 for `_start`), or 128 + the trap kind.
+  /// `apus.exit` or `proc_exit`, main's i32 result (0 for `_start`), 134 after a trap, 137 if
+  /// it was killed (docs/USERSPACE.md).
   private static func execute(_ program: Program, _ module: UnsafeRawBufferPointer, _ engine: Engine, _ task: Task) -> Int64 {
+    if task.killRequested { return Programs.killedStatus }
     guard task.ensureUserStack(size: userStackSize) else {
       Log.warning("\(task: task): wasm: no memory for a user stack")
       return 1
@@ -71,7 +73,8 @@ enum KernelWasm {
       instantiated = nil
     }
     guard let instance = instantiated else { return 3 }
-    program.memory = instance.memory("memory")
+    let memory = instance.memory("memory")
+    Programs.lock.withLock { program.memory = memory }
     wasi.bind(instance)
     let elapsed = Clock.microsecondsSinceBoot() - start
     if program.isVerbose {
@@ -85,12 +88,18 @@ enum KernelWasm {
     if program.isInit {
       let now = Clock.microsecondsSinceBoot()
       Log.info("boot: init started after \(now / 1000) ms (\(now) us since kernel entry)")
+      // A console session (`quiet`): from here on the console belongs to the programs.
+      if Programs.quiet { Log.threshold = .warning }
     }
+    if task.killRequested { return Programs.killedStatus }
     let outcome: Result<[Value], Trap>
     do throws(Trap) {
       outcome = .success(try main.call([]))
     } catch {
       outcome = .failure(error)
+    }
+    if case .failure(let trap) = outcome, trap.kind == .interrupted || task.killRequested {
+      return Programs.killedStatus
     }
     if let code = program.exitCode { return Int64(code) }
     if let code = wasi.exitCode { return Int64(code) }  // proc_exit
@@ -101,7 +110,7 @@ enum KernelWasm {
     case .failure(let trap):
       report(trap, task)
       program.trapKind = trap.kind.map { UInt32($0.rawValue) } ?? 0
-      return 128 + Int64(trap.kind.map { UInt32($0.rawValue) } ?? 0)
+      return Programs.trappedStatus
     }
   }
 
@@ -151,6 +160,7 @@ func trapKindName(_ kind: UInt32) -> StaticString {
   case 9: return "uninitialized element"
   case 10: return "call stack exhausted"
   case 11: return "host function trapped"
+  case 12: return "interrupted"
   default: return "host error"
   }
 }

@@ -7,7 +7,8 @@
 ///     offset 16  entries, 48 bytes each:
 ///                  UInt64 data offset (from the archive start), UInt64 data size,
 ///                  UInt32 kind (1 = flat x86_64 user program, 2 = WebAssembly module,
-///                  3 = spec bundle, 4 = file, 5 = directory, 6 = symbolic link),
+///                  3 = spec bundle, 4 = file, 5 = directory, 6 = symbolic link,
+///                  7 = console script),
 ///                  UInt32 reserved, 24 bytes name (UTF-8, NUL-padded)
 ///                Kinds 4–6 seed the kernel's file system (KernelFiles.swift); their data
 ///                starts with UInt32 path length and the path (relative, `/`-separated, any
@@ -27,6 +28,8 @@ struct BootImage {
     case file = 4
     case directory = 5
     case symbolicLink = 6
+    /// Bytes the console reads before end of input, instead of the UART (`apus run --exec`).
+    case consoleScript = 7
   }
 
   struct Entry {
@@ -119,6 +122,8 @@ struct BootImage {
         break  // run by `run=spec`
       case .file, .directory, .symbolicLink:
         break  // the kernel's file system (KernelFiles)
+      case .consoleScript:
+        break  // the console's input (ConsoleInput)
       }
     }
     return tasks

@@ -12,7 +12,7 @@ enum BootPrograms {
     guard testing || boot.hasOption("run=image") else {
       if let image = BootImage.load(boot) {
         Log.info("boot image: \(image.entries.count) entries")
-        if !WasmPrograms.runInit(image) { Log.info("boot image: no WebAssembly program named init") }
+        if !WasmPrograms.runInit(image, quiet: boot.hasOption("quiet")) { Log.info("boot image: no WebAssembly program named init") }
       }
       return
     }

@@ -33,6 +33,10 @@ enum Scheduler {
       self.number = number
       idle = Task(idleFor: number)
       current = idle
+      // Room up front, so that the heap counters do not depend on which CPU first queues
+      // or puts to sleep several tasks (the programs-churn test compares them).
+      queue.reserveCapacity(64)
+      sleeping.reserveCapacity(64)
     }
   }
 
@@ -128,6 +132,7 @@ enum Scheduler {
       if task.recordsExit { exits.append(ExitRecord(id: task.id, name: task.name, status: status)) }
       liveTasks -= 1
     }
+    guard task.logsExit else { return }
     var line = TextBuffer()
     line.appendInterpolation(task: task)
     line.append(": exited with status ")
@@ -209,9 +214,23 @@ enum Scheduler {
     schedule()
   }
 
-  /// Called on the way back to user mode (end of a trap or system call from user mode).
-  static func beforeReturnToUser() {
-    if currentMustDie() { exitCurrent(status: -9) }
+  /// Called on the way back to user mode (end of a trap or system call from user mode) with
+  /// the user state `frame`. A killed task ends here (status -9), except one running
+  /// WebAssembly: its compiled code is interrupted like a trap (`WasmTrapHandler.interrupt`),
+  /// so the runtime unwinds and releases what the program holds, and the task ends normally.
+  static func beforeReturnToUser(_ frame: UnsafeMutablePointer<trap_frame>) {
+    guard currentMustDie() else { return }
+    if interruptWasm(frame) { return }
+    exitCurrent(status: -9)
+  }
+
+  /// False if the task runs no WebAssembly; true if its code was interrupted now or will be
+  /// on a later return (it is in a stub or the host-call gate, not in compiled code).
+  @inline(never)
+  private static func interruptWasm(_ frame: UnsafeMutablePointer<trap_frame>) -> Bool {
+    guard let traps = currentTask.wasmTraps else { return false }
+    _ = traps.interrupt(frame)
+    return true
   }
 
   /// (No reference to the task may stay in a frame that calls `exitCurrent`.)

@@ -104,7 +104,7 @@ func kernelSyscall(_ frame: UnsafeMutablePointer<trap_frame>) {
   SystemCalls.count &+= 1
   let result = SystemCalls.dispatch(frame)
   frame.pointee.rax = UInt64(bitPattern: result)
-  Scheduler.beforeReturnToUser()
+  Scheduler.beforeReturnToUser(frame)
 }
 
 /// First code of a new task (from task_start, user.S), on its own kernel stack.
@@ -115,7 +115,7 @@ func kernelTaskEntry(_ frame: UnsafeMutablePointer<trap_frame>) {
   // Nothing the body referenced may stay on this stack, which is never unwound.
   let status = runTaskBody()
   if frame.pointee.cs & 3 != 3 { Scheduler.exitCurrent(status: status) }
-  Scheduler.beforeReturnToUser()
+  Scheduler.beforeReturnToUser(frame)
 }
 
 @inline(never)

@@ -40,6 +40,9 @@ final class Task {
   /// Whether `Scheduler.exits` keeps the exit status (kernel tests); programs report theirs
   /// to `exitObserver` instead, so nothing accumulates per program.
   var recordsExit = true
+  /// Whether its end is logged ("pid 7 (ls): exited with status 0 on cpu 1"); off for the
+  /// programs of a console session (`quiet`).
+  var logsExit = true
   /// Told when the task has ended and everything it used has been returned.
   var exitObserver: (any TaskExitObserver)?
   /// A `Scheduler.wake` that came before the task blocked (under `Scheduler.globalLock`).

@@ -114,6 +114,7 @@ final class WasmTrapHandler: TaskFaultHandler {
   /// The innermost activation record of the task (user address), 0 when none.
   var activation: UInt64 = 0
   var trapsDelivered: UInt64 = 0
+  var interruptDelivered = false
 
   // ActivationRecordLayout (WasmRuntime/Platform.swift).
   static let entryStackPointerOffset: UInt64 = 0
@@ -127,6 +128,7 @@ final class WasmTrapHandler: TaskFaultHandler {
   static let memoryOutOfBounds: UInt32 = 2
   static let integerDivideByZero: UInt32 = 4
   static let integerOverflow: UInt32 = 5
+  static let interrupted: UInt32 = 12
 
   func handleUserFault(_ task: Task, _ fault: UserFault, _ frame: UnsafeMutablePointer<trap_frame>) -> Bool {
     guard activation != 0, let code = CodeRegistry.find(fault.rip) else { return false }
@@ -153,6 +155,31 @@ final class WasmTrapHandler: TaskFaultHandler {
     frame.pointee.rsp = entryStackPointer
     frame.pointee.rax = UInt64(kind)
     trapsDelivered &+= 1
+    return true
+  }
+
+  /// Stops the task's compiled code from outside (it was killed): resumes at the trap exit
+  /// with kind `interrupted`, as for a fault, so the runtime unwinds the activation and
+  /// releases everything. Only when `frame` is in registered code and the innermost activation
+  /// has recorded its entry stack pointer (the record is zeroed until the entry trampoline
+  /// stores it; before that the stack to unwind to is unknown). Delivered once per task.
+  func interrupt(_ frame: UnsafeMutablePointer<trap_frame>) -> Bool {
+    guard !interruptDelivered, activation != 0, let code = CodeRegistry.find(frame.pointee.rip) else { return false }
+    var entryStackPointer: UInt64 = 0
+    guard UserMemory.copyIn(&entryStackPointer, from: activation + Self.entryStackPointerOffset, count: 8),
+          entryStackPointer != 0, entryStackPointer >= frame.pointee.rsp
+    else { return false }
+    var kindValue = Self.interrupted
+    var pc = frame.pointee.rip
+    var rbp = frame.pointee.rbp
+    _ = UserMemory.copyOut(to: activation + Self.trapKindOffset, from: &kindValue, count: 4)
+    _ = UserMemory.copyOut(to: activation + Self.faultingPCOffset, from: &pc, count: 8)
+    _ = UserMemory.copyOut(to: activation + Self.faultingFramePointerOffset, from: &rbp, count: 8)
+    recordBacktrace(pc: pc, framePointer: rbp, stackPointer: frame.pointee.rsp, limit: entryStackPointer)
+    frame.pointee.rip = code.trapExit
+    frame.pointee.rsp = entryStackPointer
+    frame.pointee.rax = UInt64(Self.interrupted)
+    interruptDelivered = true
     return true
   }
 

@@ -3,9 +3,9 @@
 enum WasmPrograms {
   /// Starts the image's program `init` and waits for it (KernelRuntime's `Programs`); false
   /// if the image has none or this kernel cannot run WebAssembly.
-  static func runInit(_ image: BootImage) -> Bool {
+  static func runInit(_ image: BootImage, quiet: Bool) -> Bool {
     #if KERNEL_EMBED_SHARED
-    return Programs.runInit(image)
+    return Programs.runInit(image, quiet: quiet)
     #else
     return false
     #endif

@@ -74,7 +74,7 @@ func kernelTrap(_ frame: UnsafeMutablePointer<trap_frame>) {
     Log.warning("unexpected interrupt vector \(vector)")
     LocalAPIC.endOfInterrupt()
   }
-  if fromUser { Scheduler.beforeReturnToUser() }
+  if fromUser { Scheduler.beforeReturnToUser(frame) }
 }
 
 /// A page fault in kernel mode. At a user address it is legitimate only while the kernel has
