@@ -24,6 +24,13 @@ public final class WasmModule {
         try self.init(engine: engine, module: module, image: image)
     }
 
+    /// Validates and compiles a module decoded already (`decodeModule`), e.g. one whose
+    /// imports the loader looked at first.
+    public convenience init(engine: Engine, decoded module: Module) throws(WasmError) {
+        let image = try compileCode(module: module, engine: engine)
+        try self.init(engine: engine, module: module, image: image)
+    }
+
     /// Wraps an already compiled image (the compiler bridge, or hand-written code in tests).
     init(engine: Engine, module: Module, image: CodeImage) throws(WasmError) {
         self.engine = engine

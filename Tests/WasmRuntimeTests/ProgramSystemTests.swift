@@ -394,6 +394,75 @@ import WasmFrontEnd
         let system = try ProgramSystem(store: store, image: image, manifest: allowed, host: linker)
         #expect(try system.instance("p")?.function("go")?.call([]) == [.i32(7)])
     }
+
+    // MARK: Programs linked later, services in stores of their own (the kernel's way)
+
+    /// Services only, each in its own store; programs come later through `link`.
+    func serviceSystem() throws -> ProgramSystem {
+        var image = ProgramImage()
+        image.add(name: "log", bytes: try Self.module(Self.logService, interface: "kind service\nversion 1.0.0\n"))
+        image.add(name: "kv", bytes: try Self.module(Self.kvService, interface: Self.kvInterface))
+        return try ProgramSystem(store: store, image: image, manifest: Self.standardManifest, programs: false,
+                                 separateServiceStores: true)
+    }
+
+    func call(_ linked: ProgramSystem.LinkedProgram, _ name: String, _ arguments: [Value] = []) throws -> [UInt32] {
+        try #require(linked.instance.function(name)).call(arguments).map { value in
+            if case .i32(let bits) = value { return bits }
+            return UInt32.max
+        }
+    }
+
+    @Test func programsLinkedInTheirOwnEngineShareOneServiceInstance() throws {
+        let system = try serviceSystem()
+        #expect(system.instance("app") == nil)
+        let bytes = try Self.module(Self.app)
+        // Two programs, each with its own engine and store (as the kernel runs them).
+        let first = try system.link(program: "app", bytes: bytes, store: Store(engine: Engine(platform: HostedPlatform.shared)),
+                                    host: Linker())
+        let second = try system.link(program: "app", bytes: bytes, store: Store(engine: Engine(platform: HostedPlatform.shared)),
+                                     host: Linker())
+        #expect(try call(first, "add", [.i32(2), .i32(3)]) == [0, 5])
+        #expect(try call(second, "add", [.i32(4), .i32(5)]) == [0, 9])
+        #expect(calls(system) == .i32(2))  // one kv instance served both
+        // Buffers, nested calls into another service's store, and a stack overflow in the service.
+        let memory = try #require(first.instance.memory("memory"))
+        #expect(memory.write(offset: 100, bytes: [1, 2, 3]))
+        #expect(try call(first, "sum", [.i32(100), .i32(3)]) == [0, 6])
+        #expect(try call(second, "sum", [.i32(65530), .i32(100)]) == [CrossCallStatus.bufferOutOfBounds, 0])
+        #expect(try call(first, "viaLog", [.i32(21)]) == [0, 0, 42])
+        #expect(try call(second, "deep") == [CrossCallStatus.trapped | TrapKind.callStackExhausted.rawValue, 0])
+        #expect(try call(first, "add", [.i32(1), .i32(1)]) == [CrossCallStatus.serviceFailed, 0])
+        #expect(system.serviceFailure("kv")?.trap == .callStackExhausted)
+    }
+
+    @Test func linkChecksTheProgramLikeResolve() throws {
+        let system = try serviceSystem()
+        let store = Store(engine: Engine(platform: HostedPlatform.shared))
+        #expect(throws: ProgramError.capabilityDenied(program: "stranger", module: "kv", name: "add")) {
+            try system.link(program: "stranger", bytes: try Self.module(Self.app), store: store, host: Linker())
+        }
+        let wrongVersion = #"(module (import "kv@2" "add" (func (param i32 i32) (result i32 i32))))"#
+        #expect(throws: ProgramError.self) {
+            try system.link(program: "app", bytes: try Self.module(wrongVersion), store: store, host: Linker())
+        }
+        #expect(throws: ProgramError.self) {
+            try system.link(program: "kv2", bytes: try Self.module(Self.kvService, interface: Self.kvInterface), store: store,
+                            host: Linker())
+        }
+    }
+
+    @Test func manifestText() throws {
+        let text = "# capabilities\n*: wasi_snapshot_preview1 apus\nclient: kv.add  log # comment\n\n"
+        let manifest = try CapabilityManifest.parse(Array(text.utf8)).get()
+        #expect(manifest.permits("anyone", module: "apus", function: "spawn"))
+        #expect(manifest.permits("client", module: "kv", function: "add"))
+        #expect(!manifest.permits("client", module: "kv", function: "sum"))
+        #expect(manifest.permits("client", module: "log", function: "double"))
+        #expect(!manifest.permits("other", module: "kv", function: "add"))
+        #expect(CapabilityManifest.parse(Array("client kv\n".utf8)).failureValue == ManifestError(line: 1, message: "expected PROGRAM: ENTRY…"))
+        #expect(CapabilityManifest.parse(Array("ok: a\na b: c\n".utf8)).failureValue?.line == 2)
+    }
 }
 
 extension Result {

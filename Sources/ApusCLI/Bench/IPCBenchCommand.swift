@@ -8,7 +8,8 @@ import WasmRuntime
 
 /// `apus bench ipc`: the cost of one call by each way a wasm program can reach code outside
 /// its own function — plain call, `call_indirect`, cross-program call into a service (scalars,
-/// 64 B and 4 KiB buffers) and host function call — measured side by side in one process.
+/// 64 B and 4 KiB buffers) and host function call — measured side by side in one process, and
+/// the round trip of a small message between two programs on two threads over a channel.
 public struct IPCBenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ipc",
@@ -18,7 +19,11 @@ public struct IPCBenchCommand: ParsableCommand {
             service function that receives the buffer and returns its length) and reports the best of \
             --reps runs (rows take turns within each repetition) in ns per call, loop included. Cross-program calls go through the generated \
             trampoline (trap boundary, context switch, buffer copies). The ratio compares the scalar \
-            cross-program call with call_indirect; the goal is at most 2. JSON goes to --json.
+            cross-program call with call_indirect; the goal is at most 2. Channel rows: two wasm \
+            programs on two threads pinned to one CPU or to two CPUs exchange a 4-byte message \
+            (channel_send then channel_recv, through the `apus` host functions) in ns per round \
+            trip, for iterations/1000 round trips (at least 100); a waiting thread spins for \
+            --channel-spin ns (yielding the CPU) before it sleeps. JSON goes to --json.
             """
     )
 
@@ -27,6 +32,9 @@ public struct IPCBenchCommand: ParsableCommand {
 
     @Option(help: "Runs per row; the fastest is reported.")
     var reps: Int = 5
+
+    @Option(help: "Channel rows: how long a waiting thread spins (yielding) before it sleeps, in ns.")
+    var channelSpin: Int = 20_000
 
     @Option(help: "Where to write the JSON results.")
     var json: String = "out/bench/ipc.json"
@@ -43,6 +51,10 @@ public struct IPCBenchCommand: ParsableCommand {
         var rows: [Row]
         var crossToIndirectRatio: Double
         var goal: Double
+        /// Channel round trips (`nanosecondsPerCall` is per round trip).
+        var channelRows: [Row]
+        /// Channel rows that could not run, with the reason.
+        var skipped: [String]
     }
 
     public func run() throws {
@@ -69,17 +81,45 @@ public struct IPCBenchCommand: ParsableCommand {
         for (index, (name, _, calls)) in plan.enumerated() {
             rows.append(Row(name: name, iterations: max(calls, 1), nanosecondsPerCall: best[index]))
         }
+        let (channelRows, skipped) = try channelRoundTrips(count: max(count / 1000, 100))
         let indirect = rows[1].nanosecondsPerCall
         let ratio = indirect > 0 ? rows[2].nanosecondsPerCall / indirect : 0
-        print(Self.table(rows, ratio: ratio))
+        print(Self.table(rows + channelRows, ratio: ratio))
+        if let oneCPU = channelRows.first(where: { $0.name == ChannelBench.oneCPURow }), rows[2].nanosecondsPerCall > 0 {
+            print(String(format: "channel round trip (one CPU) / cross-program call (scalars) = %.0f",
+                         oneCPU.nanosecondsPerCall / rows[2].nanosecondsPerCall))
+        }
+        for reason in skipped { print("skipped: " + reason) }
 
-        let report = Report(rows: rows, crossToIndirectRatio: ratio, goal: 2)
+        let report = Report(rows: rows, crossToIndirectRatio: ratio, goal: 2, channelRows: channelRows,
+                            skipped: skipped)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let url = URL(fileURLWithPath: json)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try encoder.encode(report).write(to: url)
         print("JSON: " + url.path)
+    }
+
+    /// The channel rows (best of --reps), and the rows skipped because a thread could not be pinned.
+    func channelRoundTrips(count: Int) throws -> ([Row], [String]) {
+        let bench = try ChannelBench(scheduler: HostedIPCScheduler(spinNanoseconds: UInt64(max(channelSpin, 0))))
+        let plan = [(ChannelBench.oneCPURow, 0, 0), (ChannelBench.acrossCPUsRow, 0, 1)]
+        var best = Array(repeating: Double.infinity, count: plan.count)
+        var skipped: [String?] = Array(repeating: nil, count: plan.count)
+        for _ in 0..<max(reps, 1) {
+            for (index, (_, pingCPU, pongCPU)) in plan.enumerated() where skipped[index] == nil {
+                switch try bench.measure(roundTrips: count, pingCPU: pingCPU, pongCPU: pongCPU) {
+                case .success(let nanoseconds): best[index] = min(best[index], nanoseconds)
+                case .failure(let reason): skipped[index] = plan[index].0 + ": " + reason.description
+                }
+            }
+        }
+        var rows: [Row] = []
+        for (index, (name, _, _)) in plan.enumerated() where skipped[index] == nil {
+            rows.append(Row(name: name, iterations: count, nanosecondsPerCall: best[index]))
+        }
+        return (rows, skipped.compactMap { $0 })
     }
 
     static func table(_ rows: [Row], ratio: Double) -> String {
@@ -230,4 +270,182 @@ struct IPCBench {
         let body = leb(name.count) + name + Array(text.utf8)
         return [0] + leb(body.count) + body
     }
+}
+
+/// Two programs exchanging a small message over a channel, each on its own thread pinned with
+/// `sched_setaffinity`: `ping` sends a counter and waits for counter + 1, `pong` echoes it.
+/// Each program has its own engine, store and handle table, as it would in the kernel.
+final class ChannelBench {
+    static let oneCPURow = "channel round trip (one CPU)"
+    static let acrossCPUsRow = "channel round trip (across CPUs)"
+
+    static let program = """
+        (module
+          (import "apus" "channel_send" (func $send (param i32 i32 i32 i32 i32) (result i32)))
+          (import "apus" "channel_recv" (func $recv (param i32 i32 i32 i32 i32 i32) (result i32)))
+          (memory 1)
+          ;; n round trips: send the counter (4 bytes at 0), expect counter + 1 back (at 64).
+          (func (export "ping") (param $h i32) (param $n i32) (result i32) (local $e i32) (local $i i32)
+            (block $done (loop $next
+              (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+              (i32.store (i32.const 0) (local.get $i))
+              (local.set $e (call $send (local.get $h) (i32.const 0) (i32.const 4) (i32.const 0) (i32.const 0)))
+              (if (local.get $e) (then (return (local.get $e))))
+              (local.set $e (call $recv (local.get $h) (i32.const 64) (i32.const 64) (i32.const 0) (i32.const 0)
+                                        (i32.const 128)))
+              (if (local.get $e) (then (return (local.get $e))))
+              (if (i32.ne (i32.load (i32.const 64)) (i32.add (local.get $i) (i32.const 1)))
+                (then (return (i32.const 1000))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $next)))
+            (i32.const 0))
+          ;; Echoes counter + 1 until the peer closes; returns the errno that ended it (EPIPE).
+          (func (export "pong") (param $h i32) (result i32) (local $e i32)
+            (loop $next
+              (local.set $e (call $recv (local.get $h) (i32.const 64) (i32.const 64) (i32.const 0) (i32.const 0)
+                                        (i32.const 128)))
+              (if (local.get $e) (then (return (local.get $e))))
+              (i32.store (i32.const 64) (i32.add (i32.load (i32.const 64)) (i32.const 1)))
+              (local.set $e (call $send (local.get $h) (i32.const 64) (i32.load (i32.const 128)) (i32.const 0)
+                                        (i32.const 0)))
+              (if (local.get $e) (then (return (local.get $e))))
+              (br $next))
+            (i32.const 0)))
+        """
+
+    /// One program: engine, store, IPC context, instance.
+    final class Program: @unchecked Sendable {
+        let store: Store
+        let context: IPCContext
+        let instance: Instance
+
+        init(bytes: [UInt8], scheduler: HostedIPCScheduler) throws {
+            let engine = Engine(platform: HostedPlatform.shared)
+            store = Store(engine: engine)
+            context = IPCContext(scheduler: scheduler)
+            let linker = Linker()
+            context.define(in: linker, store: store)
+            instance = try linker.instantiate(store, WasmModule(engine: engine, bytes: bytes))
+            context.bind(instance)
+        }
+
+        func call(_ name: String, _ arguments: [UInt32]) throws -> UInt32 {
+            guard let function = instance.function(name) else { throw ApusBenchError(description: "no export " + name) }
+            guard case .i32(let result)? = try function.call(arguments.map { .i32($0) }).first else { return UInt32.max }
+            return result
+        }
+    }
+
+    let scheduler: HostedIPCScheduler
+    let pinger: Program
+    let ponger: Program
+
+    init(scheduler: HostedIPCScheduler = .shared) throws {
+        self.scheduler = scheduler
+        let bytes = try wat2wasm(Self.program)
+        pinger = try Program(bytes: bytes, scheduler: scheduler)
+        ponger = try Program(bytes: bytes, scheduler: scheduler)
+    }
+
+    /// Why a measurement could not run.
+    struct Skip: Error {
+        var description: String
+    }
+
+    /// Nanoseconds per round trip of `roundTrips` (after a warm-up), ping pinned to `pingCPU`
+    /// and pong to `pongCPU`; a `Skip` if a thread cannot be pinned.
+    func measure(roundTrips: Int, pingCPU: Int, pongCPU: Int) throws -> Result<Double, Skip> {
+        let (a, b) = ChannelEndpoint.makePair(scheduler: scheduler)
+        let pingHandle = try pinger.context.handles.insert(.channelEndpoint(a))
+        let pongHandle = try ponger.context.handles.insert(.channelEndpoint(b))
+        let n = UInt32(clamping: roundTrips)
+        let warmUp = max(n / 10, 10)
+
+        let pongResult = ThreadResult()
+        let pong = BenchThread { [ponger] in
+            if let reason = pinCurrentThread(to: pongCPU) {
+                pongResult.failure = reason
+                // Let ping see EPIPE instead of waiting forever.
+                try? ponger.context.handles.remove(pongHandle)
+                return
+            }
+            pongResult.status = (try? ponger.call("pong", [pongHandle.rawValue])) ?? UInt32.max
+        }
+        let pingResult = ThreadResult()
+        let ping = BenchThread { [pinger] in
+            if let reason = pinCurrentThread(to: pingCPU) {
+                pingResult.failure = reason
+            } else {
+                do {
+                    pingResult.status = try pinger.call("ping", [pingHandle.rawValue, warmUp])
+                    if pingResult.status == 0 {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        pingResult.status = try pinger.call("ping", [pingHandle.rawValue, n])
+                        pingResult.nanoseconds = DispatchTime.now().uptimeNanoseconds - start
+                    }
+                } catch {
+                    pingResult.error = "ping trapped: " + String(describing: error)
+                }
+            }
+            // Closing ping's end ends pong's loop with EPIPE.
+            try? pinger.context.handles.remove(pingHandle)
+        }
+        ping.join()
+        pong.join()
+        try? ponger.context.handles.remove(pongHandle)
+
+        if let error = pingResult.error { throw ApusBenchError(description: error) }
+        if let failure = pingResult.failure ?? pongResult.failure { return .failure(Skip(description: failure)) }
+        guard pingResult.status == 0, pongResult.status == IPCErrno.pipe else {
+            throw ApusBenchError(description: "channel ping-pong failed: ping status " + String(pingResult.status)
+                + ", pong status " + String(pongResult.status))
+        }
+        return .success(Double(pingResult.nanoseconds) / Double(max(n, 1)))
+    }
+}
+
+/// What a benchmark thread reports (read after `join`).
+private final class ThreadResult: @unchecked Sendable {
+    var status: UInt32 = 0
+    var nanoseconds: UInt64 = 0
+    /// Why the thread could not be pinned (the row is skipped).
+    var failure: String?
+    /// Why the measurement failed otherwise.
+    var error: String?
+}
+
+/// A thread running `body`; `join` waits for it to end.
+private final class BenchThread: @unchecked Sendable {
+    private let body: () -> Void
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ body: @escaping () -> Void) {
+        self.body = body
+        let thread = Thread { [self] in
+            self.body()
+            self.finished.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func join() { finished.wait() }
+}
+
+/// Pins the calling thread to `cpu`; nil on success, otherwise why not. Glibc's Swift module
+/// does not expose `sched_setaffinity` (it needs _GNU_SOURCE), so it is looked up by name.
+private func pinCurrentThread(to cpu: Int) -> String? {
+    typealias SetAffinity = @convention(c) (pid_t, Int, UnsafeRawPointer) -> Int32
+    guard let symbol = dlsym(nil, "sched_setaffinity") else { return "sched_setaffinity is not available" }
+    let setAffinity = unsafeBitCast(symbol, to: SetAffinity.self)
+    var mask = [UInt64](repeating: 0, count: 16)  // cpu_set_t: 1024 bits
+    guard cpu >= 0, cpu < mask.count * 64 else { return "no CPU " + String(cpu) }
+    mask[cpu / 64] |= 1 << UInt64(cpu % 64)
+    let result = mask.withUnsafeBytes { bytes in
+        bytes.baseAddress.map { setAffinity(0, bytes.count, $0) } ?? -1
+    }
+    guard result == 0 else {
+        return "sched_setaffinity(CPU " + String(cpu) + "): " + String(cString: strerror(errno))
+    }
+    return nil
 }

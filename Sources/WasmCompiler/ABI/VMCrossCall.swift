@@ -5,7 +5,8 @@
 /// `VMFuncRef` for the import has the trampoline as `code` and a `VMCrossCallContext` as
 /// `vmctx`. The trampoline
 /// 1. returns status `serviceFailed` at once if B's `VMServiceState` says B failed, or
-///    `serviceBusy` if B is running a call already (then marks it busy until the call ends);
+///    `serviceBusy` if B is running a call already (then marks it busy until the call ends,
+///    atomically: callers on other CPUs see `serviceBusy`, never a second entry);
 /// 2. checks every buffer argument (pointer + length, 32-bit each) against A's memory 0 and the
 ///    total against B's buffer area, and returns `bufferOutOfBounds`/`bufferTooLarge` without
 ///    touching B;
@@ -14,7 +15,10 @@
 ///    the callee-saved registers like the entry trampoline does and stores its own stack pointer
 ///    there. A trap in B is resumed by B's trap exit (pop callee-saved registers, `ret`), which
 ///    lands back in the trampoline with the trap kind; the trampoline restores the saved
-///    `entryStackPointer`, marks B failed and returns status `trapped | kind` to A;
+///    `entryStackPointer`, marks B failed and returns status `trapped | kind` to A. When B
+///    lives in another store (the kernel gives each service its own), the trampoline copies
+///    A's store `activation` and `stackLimit` into B's store context first, so B's stack checks
+///    and B's own cross-program calls work on A's stack and activation;
 /// 4. copies input buffers from A's memory into B's buffer area, rewrites the pointer arguments
 ///    to their addresses in B, switches the context register to B's `VMContext` (B's prologue
 ///    loads its memory base) and calls B's code directly;
@@ -41,7 +45,9 @@ public enum VMCrossCallContextLayout {
     public static let bufferAreaOffset = 48
     /// UInt64: bytes available in the buffer area.
     public static let bufferAreaCapacity = 56
-    public static let size = 64
+    /// The callee's `VMStoreContext` (the same as `storeContext` when both share a store).
+    public static let calleeStoreContext = 64
+    public static let size = 72
 }
 
 /// Per-service state the trampolines read and write.

@@ -42,14 +42,54 @@ public struct CapabilityManifest {
     }
 
     /// Whether `program` may import `function` from the module or dependency named `module`
-    /// (the dependency name without its version).
+    /// (the dependency name without its version). Entries of program `*` apply to every program.
     public func permits(_ program: String, module: String, function: String) -> Bool {
         if allowsEverything { return true }
-        guard let entries = allowed[ExactName(program)] else { return false }
+        let entries = (allowed[ExactName(program)] ?? []) + (allowed[ExactName("*")] ?? [])
         let exact = ExactName(module + "." + function)
         let whole = ExactName(module)
         return entries.contains { ExactName($0) == whole || ExactName($0) == exact }
     }
+
+    /// A manifest in its text form (the kernel reads the boot image's `etc/capabilities`):
+    /// one line per program, `PROGRAM: ENTRY ENTRY …` (entries as for `allow`; `*` as the
+    /// program applies to all), `#` starts a comment, blank lines are ignored.
+    ///
+    /// ```
+    /// *: wasi_snapshot_preview1 apus     # every program may use WASI and the process calls
+    /// kv-client: kv                      # and kv-client every function of service kv
+    /// ```
+    public static func parse(_ text: [UInt8]) -> Result<CapabilityManifest, ManifestError> {
+        var manifest = CapabilityManifest()
+        for (index, rawLine) in splitBytes(text, separator: UInt8(ascii: "\n")).enumerated() {
+            var line = rawLine.filter { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\t") }
+            if let hash = line.firstIndex(of: UInt8(ascii: "#")) { line = Array(line[..<hash]) }
+            guard line.contains(where: { $0 != UInt8(ascii: " ") }) else { continue }
+            func fail(_ message: String) -> Result<CapabilityManifest, ManifestError> {
+                .failure(ManifestError(line: index + 1, message: message))
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return fail("expected PROGRAM: ENTRY…") }
+            let programWords = splitBytes(Array(line[..<colon]), separator: UInt8(ascii: " ")).filter { !$0.isEmpty }
+            guard programWords.count == 1, let program = String(validating: programWords[0], as: UTF8.self) else {
+                return fail("expected one program name before ':'")
+            }
+            var entries: [String] = []
+            for word in splitBytes(Array(line[(colon + 1)...]), separator: UInt8(ascii: " ")) where !word.isEmpty {
+                guard let entry = String(validating: word, as: UTF8.self) else { return fail("not UTF-8") }
+                entries.append(entry)
+            }
+            manifest.allow(program, entries)
+        }
+        return .success(manifest)
+    }
+}
+
+/// Why a capability manifest was refused: the line (1-based) and what is wrong with it.
+public struct ManifestError: Error, Equatable, Sendable {
+    public var line: Int
+    public var message: String
+
+    public var description: String { "line " + String(line) + ": " + message }
 }
 
 /// Why a program image was refused. Every case names the modules involved.

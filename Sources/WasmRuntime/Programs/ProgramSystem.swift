@@ -10,9 +10,18 @@ import WasmFrontEnd
 /// and the service is marked failed: later calls return `serviceFailed` at once, until the
 /// host calls `restart`, which instantiates the service afresh (new memory, start function
 /// run again) and points every importer's trampoline context at the new instance.
+///
+/// The kernel runs services for programs that start later, each in its own task and store:
+/// `init(…, programs: false, separateServiceStores: true)` starts only the services (each in a
+/// store of its own, so calls from several CPUs into different services never share store
+/// state), and `link(program:bytes:store:host:)` instantiates a program in its own store
+/// against them.
 public final class ProgramSystem {
     public let store: Store
     public let graph: ProgramGraph
+    private let image: ProgramImage
+    private let manifest: CapabilityManifest
+    private let separateServiceStores: Bool
     private let host: Linker
     private var compiled: [ExactName: WasmModule] = [:]
     private var instances: [ExactName: Instance] = [:]
@@ -25,13 +34,44 @@ public final class ProgramSystem {
 
     private final class ServiceRecord {
         var instance: Instance
+        /// The store the instance lives in.
+        var store: Store
         /// `VMServiceStateLayout`.
         let state: UnsafeMutableRawPointer
 
-        init(instance: Instance, state: UnsafeMutableRawPointer) {
+        init(instance: Instance, store: Store, state: UnsafeMutableRawPointer) {
             self.instance = instance
+            self.store = store
             self.state = state
         }
+    }
+
+    /// A program instantiated by `link` in a store of its own, with what its imports of
+    /// services need: keep it as long as the instance runs (the trampolines and their contexts
+    /// go with it).
+    public final class LinkedProgram {
+        public let instance: Instance
+        fileprivate let trampolines: [CodeMemory]
+        fileprivate let contexts: [UnsafeMutableRawPointer]
+        fileprivate let vmData: VMDataAllocator
+
+        fileprivate init(instance: Instance, trampolines: [CodeMemory], contexts: [UnsafeMutableRawPointer],
+                         vmData: VMDataAllocator) {
+            self.instance = instance
+            self.trampolines = trampolines
+            self.contexts = contexts
+            self.vmData = vmData
+        }
+
+        deinit {
+            for context in contexts { vmData.deallocate(context) }
+        }
+    }
+
+    /// Trampolines and contexts made while instantiating one program in a foreign store.
+    private final class ForeignLinks {
+        var trampolines: [CodeMemory] = []
+        var contexts: [UnsafeMutableRawPointer] = []
     }
 
     /// One import of a service function by one instance.
@@ -42,27 +82,60 @@ public final class ProgramSystem {
     }
 
     /// Resolves `image` (see `ProgramGraph.resolve`) with the host functions `host` defines,
-    /// then instantiates services in dependency order and then programs.
-    public init(store: Store, image: ProgramImage, manifest: CapabilityManifest, host: Linker = Linker())
+    /// then instantiates services in dependency order and then (unless `programs` is false)
+    /// programs. With `separateServiceStores` each service gets a store of its own (same engine).
+    public init(store: Store, image: ProgramImage, manifest: CapabilityManifest, host: Linker = Linker(),
+                programs: Bool = true, separateServiceStores: Bool = false)
         throws(ProgramError)
     {
         self.store = store
         self.host = host
-        graph = try ProgramGraph.resolve(image, manifest: manifest) { module, name in
-            guard case .function(let function)? = host.resolve(module: module, name: name) else { return nil }
-            return function.type
-        }
+        self.image = image
+        self.manifest = manifest
+        self.separateServiceStores = separateServiceStores
+        graph = try Self.resolve(image, manifest: manifest, host: host)
         emptyMemory = store.engine.vmData.allocateZeroed(byteCount: VMMemoryLayout.size)
         for name in graph.instantiationOrder {
             guard let node = graph.node(name) else { throw .unknownProgram(name) }
-            let instance = try instantiate(node)
+            guard programs || node.kind == .service else { continue }
+            let home = node.kind == .service && separateServiceStores ? Store(engine: store.engine) : store
+            let instance = try instantiate(node, in: home, host: host, graph: graph, foreign: nil)
             instances[ExactName(name)] = instance
             if node.kind == .service {
                 let state = store.engine.vmData.allocateZeroed(byteCount: VMServiceStateLayout.size)
                 contexts.append(state)
-                services[ExactName(name)] = ServiceRecord(instance: instance, state: state)
+                services[ExactName(name)] = ServiceRecord(instance: instance, store: home, state: state)
             }
         }
+    }
+
+    private static func resolve(_ image: ProgramImage, manifest: CapabilityManifest, host: Linker)
+        throws(ProgramError) -> ProgramGraph
+    {
+        try ProgramGraph.resolve(image, manifest: manifest) { module, name in
+            guard case .function(let function)? = host.resolve(module: module, name: name) else { return nil }
+            return function.type
+        }
+    }
+
+    /// Instantiates program `name` (module `bytes`, not part of the image) in `store` with the
+    /// host functions of `host`, against this system's running services: the image plus the
+    /// program is resolved again (missing modules, versions, signatures, capabilities), its
+    /// libraries are instantiated in `store`, and its imports of services become trampolines.
+    public func link(program name: String, bytes: [UInt8], store: Store, host: Linker) throws(ProgramError)
+        -> LinkedProgram
+    {
+        var extended = image
+        extended.add(name: name, bytes: bytes)
+        let extendedGraph = try Self.resolve(extended, manifest: manifest, host: host)
+        guard let node = extendedGraph.node(name) else { throw .unknownProgram(name) }
+        guard node.kind == .program else {
+            throw .instantiationFailed(module: name, message: "it is a " + node.kind.name + ", not a program")
+        }
+        let foreign = ForeignLinks()
+        let instance = try instantiate(node, in: store, host: host, graph: extendedGraph, foreign: foreign)
+        return LinkedProgram(instance: instance, trampolines: foreign.trampolines, contexts: foreign.contexts,
+                             vmData: store.engine.vmData)
     }
 
     deinit {
@@ -85,11 +158,13 @@ public final class ProgramSystem {
     /// Instantiates service `name` afresh and directs every importer to the new instance.
     public func restart(_ name: String) throws(ProgramError) {
         guard let service = services[ExactName(name)], let node = graph.node(name) else { throw .unknownProgram(name) }
-        let instance = try instantiate(node)
+        let home = separateServiceStores ? Store(engine: store.engine) : store
+        let instance = try instantiate(node, in: home, host: host, graph: graph, foreign: nil)
+        service.store = home
         service.instance = instance
         instances[ExactName(name)] = instance
         for link in links where ExactName(link.service) == ExactName(name) {
-            try point(link.context, at: instance, export: link.export, service: name)
+            try point(link.context, at: instance, in: home, export: link.export, service: name)
         }
         service.state.storeBytes(of: UInt32(0), toByteOffset: VMServiceStateLayout.failed, as: UInt32.self)
         service.state.storeBytes(of: UInt32(0), toByteOffset: VMServiceStateLayout.trapKind, as: UInt32.self)
@@ -97,23 +172,27 @@ public final class ProgramSystem {
 
     // MARK: Instantiation
 
-    private func compiledModule(_ node: ProgramGraph.Node) throws(ProgramError) -> WasmModule {
-        if let module = compiled[ExactName(node.name)] { return module }
+    /// The compiled module of `node` for `engine` (cached for the system's own engine).
+    private func compiledModule(_ node: ProgramGraph.Node, engine: Engine) throws(ProgramError) -> WasmModule {
+        let cacheable = engine === store.engine
+        if cacheable, let module = compiled[ExactName(node.name)] { return module }
         let module: WasmModule
         do throws(WasmError) {
-            let image = try compileCode(module: node.module, engine: store.engine)
-            module = try WasmModule(engine: store.engine, module: node.module, image: image)
+            let image = try compileCode(module: node.module, engine: engine)
+            module = try WasmModule(engine: engine, module: node.module, image: image)
         } catch {
             throw .invalidModule(module: node.name, message: error.description)
         }
-        compiled[ExactName(node.name)] = module
+        if cacheable { compiled[ExactName(node.name)] = module }
         return module
     }
 
-    /// Instantiates `node` with its imports: library instances made for it, trampolines into
-    /// services, host functions.
-    private func instantiate(_ node: ProgramGraph.Node) throws(ProgramError) -> Instance {
-        let module = try compiledModule(node)
+    /// Instantiates `node` in `store` with its imports: library instances made for it,
+    /// trampolines into services, host functions of `host`. `foreign` collects what belongs to
+    /// a program linked in a store the system does not own.
+    private func instantiate(_ node: ProgramGraph.Node, in store: Store, host: Linker, graph: ProgramGraph,
+                             foreign: ForeignLinks?) throws(ProgramError) -> Instance {
+        let module = try compiledModule(node, engine: store.engine)
         var libraries: [ExactName: Instance] = [:]
         var imports: [Extern] = []
         var pendingContexts: [UnsafeMutableRawPointer] = []
@@ -134,7 +213,7 @@ public final class ProgramSystem {
                 if let existing = libraries[ExactName(target.name)] {
                     library = existing
                 } else {
-                    library = try instantiate(target)
+                    library = try instantiate(target, in: store, host: host, graph: graph, foreign: foreign)
                     libraries[ExactName(target.name)] = library
                 }
                 guard let value = library.export(entry.name) else {
@@ -142,7 +221,8 @@ public final class ProgramSystem {
                 }
                 imports.append(value)
             case .service:
-                let (function, context) = try crossCallFunction(to: target, export: entry.name, importer: node.name)
+                let (function, context) = try crossCallFunction(to: target, export: entry.name, importer: node.name,
+                                                                store: store, foreign: foreign)
                 pendingContexts.append(context)
                 imports.append(.function(function))
             case .program:
@@ -170,8 +250,10 @@ public final class ProgramSystem {
         return instance
     }
 
-    /// A function for `importer` whose code is a trampoline into `service.export`.
-    private func crossCallFunction(to service: ProgramGraph.Node, export: String, importer: String)
+    /// A function for `importer` (instantiated in `store`) whose code is a trampoline into
+    /// `service.export`.
+    private func crossCallFunction(to service: ProgramGraph.Node, export: String, importer: String, store: Store,
+                                   foreign: ForeignLinks?)
         throws(ProgramError) -> (Func, UnsafeMutableRawPointer)
     {
         guard let record = services[ExactName(service.name)] else {
@@ -186,19 +268,24 @@ public final class ProgramSystem {
               let memory = CodeMemory(platform: store.engine.platform,
                                       image: CodeImage(code: trampolineCode.code))
         else { throw .instantiationFailed(module: importer, message: "cannot generate a cross-program trampoline") }
-        trampolines.append(memory)
-
         let vmData = store.engine.vmData
         let context = vmData.allocateZeroed(byteCount: VMCrossCallContextLayout.size)
-        contexts.append(context)
+        if let foreign {
+            foreign.trampolines.append(memory)
+            foreign.contexts.append(context)
+        } else {
+            trampolines.append(memory)
+            contexts.append(context)
+        }
         context.storeBytes(of: store.context, toByteOffset: VMCrossCallContextLayout.storeContext,
                            as: UnsafeMutableRawPointer.self)
         context.storeBytes(of: record.state, toByteOffset: VMCrossCallContextLayout.serviceState,
                            as: UnsafeMutableRawPointer.self)
         context.storeBytes(of: emptyMemory, toByteOffset: VMCrossCallContextLayout.callerMemory,
                            as: UnsafeMutableRawPointer.self)
-        try point(context, at: record.instance, export: export, service: service.name)
-        links.append(CrossCallLink(context: context, service: service.name, export: export))
+        try point(context, at: record.instance, in: record.store, export: export, service: service.name)
+        // Contexts of foreign programs are not repointed by `restart` (they may be gone).
+        if foreign == nil { links.append(CrossCallLink(context: context, service: service.name, export: export)) }
 
         let importType = ProgramGraph.importType(for: exported, kind: .service)
         let function = store.createFunction(type: importType) { _, _ throws(Trap) in
@@ -212,8 +299,9 @@ public final class ProgramSystem {
         return (function, context)
     }
 
-    /// Sets the callee fields of a trampoline context to `instance`'s export.
-    private func point(_ context: UnsafeMutableRawPointer, at instance: Instance, export: String, service: String)
+    /// Sets the callee fields of a trampoline context to `instance`'s export (in `store`).
+    private func point(_ context: UnsafeMutableRawPointer, at instance: Instance, in store: Store, export: String,
+                       service: String)
         throws(ProgramError)
     {
         guard let function = instance.function(export) else {
@@ -224,6 +312,8 @@ public final class ProgramSystem {
         let vmctx = funcRef.load(fromByteOffset: VMFuncRefLayout.vmctx, as: UnsafeRawPointer?.self)
         context.storeBytes(of: code, toByteOffset: VMCrossCallContextLayout.calleeCode, as: UnsafeRawPointer?.self)
         context.storeBytes(of: vmctx, toByteOffset: VMCrossCallContextLayout.calleeVMContext, as: UnsafeRawPointer?.self)
+        context.storeBytes(of: store.context, toByteOffset: VMCrossCallContextLayout.calleeStoreContext,
+                           as: UnsafeMutableRawPointer.self)
         let memory = instance.entity.memory(at: 0)?.vmMemory ?? emptyMemory
         context.storeBytes(of: memory, toByteOffset: VMCrossCallContextLayout.calleeMemory,
                            as: UnsafeMutableRawPointer.self)

@@ -9,6 +9,8 @@ import WasmRuntime
 ///     wait(pid) -> status or -errno        kill(pid) -> errno        getpid() -> pid
 ///     ps(buf, len) -> length or -errno     meminfo(buf, len) -> length or -errno
 ///     uptime_ns() -> i64                   shutdown() -> errno       yield() -> 0
+///     spawn_with_handles(…, handles, count) -> pid (the child starts with those channel ends)
+///     channel_create, channel_send, channel_recv, channel_try_recv, handle_close (docs/IPC.md)
 ///
 /// and four kernel-only calls used by the kernel's test programs:
 ///
@@ -39,10 +41,17 @@ enum ApusHostModule {
     }
     func negative(_ errno: UInt16) -> [Value] { [.i32(UInt32(bitPattern: -Int32(errno)))] }
 
-    function("spawn", [i32, i32, i32, i32, i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+    /// spawn, and with `handles`: the channel ends (handles of the caller) the child starts with.
+    func spawn(_ arguments: [Value], handles: [Handle]) -> [Value] {
       guard let nameBytes = program.bytes(arguments, 0, 1), let argumentBytes = program.bytes(arguments, 2, 3),
             let environmentBytes = program.bytes(arguments, 4, 5)
       else { return negative(fault) }
+      var objects: [KernelObject] = []
+      for (index, handle) in handles.enumerated() {
+        guard !handles[..<index].contains(handle) else { return negative(28) }  // listed twice
+        guard let object = try? program.handles.get(handle) else { return negative(8) }  // EBADF
+        objects.append(object)
+      }
       guard let name = Programs.programName(nameBytes) else { return negative(44) }
       let arguments = nulSeparated(argumentBytes)
       let setup = ProgramSetup(arguments: arguments.isEmpty ? [name.string] : arguments)
@@ -53,10 +62,34 @@ enum ApusHostModule {
       setup.stderr = program.setup.stderr
       setup.preopens = program.setup.preopens
       setup.preopensRoot = program.setup.preopensRoot
+      setup.inheritedObjects = objects
       switch Programs.spawn(named: name, parent: program.pid, setup: setup) {
-      case .success(let child): return [.i32(child.pid)]
-      case .failure(let error): return negative(error.rawValue)
+      case .success(let child):
+        // The ends now belong to the child (taken without closing them).
+        for handle in handles { _ = try? program.handles.take(handle) }
+        return [.i32(child.pid)]
+      case .failure(let error):
+        return negative(error.rawValue)
       }
+    }
+
+    function("spawn", [i32, i32, i32, i32, i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      spawn(arguments, handles: [])
+    }
+
+    function("spawn_with_handles", [i32, i32, i32, i32, i32, i32, i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      guard arguments.count == 8, case .i32(let pointer) = arguments[6], case .i32(let count) = arguments[7] else {
+        throw Trap(message: "apus.spawn_with_handles")
+      }
+      guard count <= 16 else { return negative(28) }  // EINVAL: at most 16 ends
+      guard let list = program.bytes([.i32(pointer), .i32(count * 4)], 0, 1) else { return negative(fault) }
+      var handles: [Handle] = []
+      for index in 0..<Int(count) {
+        var raw: UInt32 = 0
+        for byte in 0..<4 { raw |= UInt32(list[index * 4 + byte]) << UInt32(byte * 8) }
+        handles.append(Handle(rawValue: raw))
+      }
+      return spawn(arguments, handles: handles)
     }
 
     function("wait", [i32], [i32]) { _, arguments throws(Trap) -> [Value] in
@@ -134,6 +167,10 @@ enum ApusHostModule {
       MemoryReport.log()
       return []
     }
+    // Channels and handles (docs/IPC.md): the shared functions over the kernel's scheduler.
+    let ipc = IPCContext(scheduler: KernelIPCScheduler.shared, handles: program.handles)
+    ipc.define(in: linker, store: store)
+    program.ipc = ipc
   }
 
   /// Ends a host call of a program that was killed meanwhile: the runtime unwinds it.

@@ -19,11 +19,18 @@ final class KernelPlatform: Platform {
 
   var pageSize: Int { 4096 }
 
-  /// Reservations belong to the running task: whatever the runtime has not released when
-  /// the task is reaped is released then.
+  /// The task that owns what the runtime allocates now: the running task, or the owner it
+  /// allocates for (`Task.allocationOwner`, the kernel's services).
+  static var owner: Task {
+    let task = Scheduler.currentTask
+    return task.allocationOwner ?? task
+  }
+
+  /// Reservations belong to the running task (or its allocation owner): whatever the runtime
+  /// has not released when the task is reaped is released then.
   func reserve(byteCount: Int) -> UnsafeMutableRawPointer? {
     guard byteCount > 0, let base = UserSpace.reserve(byteCount: UInt64(byteCount)) else { return nil }
-    let task = Scheduler.currentTask
+    let task = Self.owner
     if !task.isIdle { task.reservations.append(base) }
     return UnsafeMutableRawPointer(bitPattern: UInt(base))
   }
@@ -48,7 +55,7 @@ final class KernelPlatform: Platform {
   func release(_ address: UnsafeMutableRawPointer, byteCount: Int) {
     let base = UInt64(UInt(bitPattern: address))
     UserSpace.release(base)
-    let task = Scheduler.currentTask
+    let task = Self.owner
     if let index = task.reservations.firstIndex(of: base) { task.reservations.remove(at: index) }
   }
 
@@ -136,12 +143,12 @@ extension KernelPlatform {
   /// Memory for VM data that ring-3 code reads or writes: user read-write blocks from the
   /// running task's arena (released whole when the task is reaped).
   func allocateVMData(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-    VMDataArena.of(Scheduler.currentTask).allocate(byteCount: byteCount, alignment: alignment)
+    VMDataArena.of(Self.owner).allocate(byteCount: byteCount, alignment: alignment)
       .flatMap { UnsafeMutableRawPointer(bitPattern: UInt($0)) }
   }
 
   func deallocateVMData(_ pointer: UnsafeMutableRawPointer) {
-    Scheduler.currentTask.vmData?.deallocate(UInt64(UInt(bitPattern: pointer)))
+    Self.owner.vmData?.deallocate(UInt64(UInt(bitPattern: pointer)))
   }
 
   /// The address compiled code calls for a builtin or host dispatcher `function`: a user gate

@@ -43,6 +43,9 @@ final class ProgramSetup {
   var preopens: [(directory: any WASIFile, guestPath: String)] = []
   /// Preopen the kernel's file system as "/" (fd 3) before `preopens`.
   var preopensRoot = true
+  /// Kernel objects (channel ends) the program starts with in its handle table, in order:
+  /// the i-th has handle 4096 + i (`apus.spawn_with_handles`).
+  var inheritedObjects: [KernelObject] = []
 
   init(arguments: [String]) { self.arguments = arguments }
 

@@ -35,6 +35,10 @@ enum KernelWasm {
     }
     Programs.lock.withLock { program.memory = nil }
     program.wasi = nil
+    // Its channel ends close: peers see the channel closed, blocked peers wake up.
+    program.handles.closeAll()
+    program.setup.inheritedObjects = []
+    program.ipc = nil
   }
 
   /// Compiles, instantiates and runs the module; returns the exit status: the code given to
@@ -48,14 +52,18 @@ enum KernelWasm {
     }
     let bytes = Array(module.bindMemory(to: UInt8.self))
     let start = Clock.microsecondsSinceBoot()
-    let compiled: WasmModule?
+    let decoded: Module
     do throws(WasmError) {
-      compiled = try WasmModule(engine: engine, bytes: bytes)
+      decoded = try decodeModule(bytes)
     } catch {
-      Log.warning("\(task: task): wasm: invalid module (offset \(error.offset))")
-      compiled = nil
+      Log.warning("\(task: task): wasm: invalid module: \(string: error.description)")
+      return 2
     }
-    guard let module = compiled else { return 2 }
+    let name = program.name.string
+    if let denied = KernelServices.deniedImport(decoded, program: name) {
+      Log.warning("\(task: task): not allowed to import \(string: denied.module).\(string: denied.name) (etc/capabilities)")
+      return 3
+    }
     let store = Store(engine: engine)
     let linker = Linker()
     ApusHostModule.define(in: linker, store: store, program: program)
@@ -65,20 +73,45 @@ enum KernelWasm {
     // before the store is released, inside the user-access window.
     defer { wasi.memory = nil }
     KernelWASI.define(wasi, in: linker, store: store)
-    let instantiated: Instance?
-    do throws(InstantiationError) {
-      instantiated = try linker.instantiate(store, module)
-    } catch {
-      Log.warning("\(task: task): wasm: cannot instantiate (\(instantiationFailure(error.kind)))")
-      instantiated = nil
+    // A program that imports other programs is linked against the running services; the
+    // link (trampolines, contexts) must live as long as the instance.
+    var linked: ProgramSystem.LinkedProgram?
+    defer { withExtendedLifetime(linked) {} }
+    let instance: Instance
+    if KernelServices.hasDependencies(decoded) {
+      switch KernelServices.link(name, bytes: bytes, store: store, host: linker) {
+      case .success(let link):
+        linked = link
+        instance = link.instance
+      case .failure(let error):
+        Log.warning("\(task: task): cannot start: \(string: error.description)")
+        return 3
+      }
+    } else {
+      let compiled: WasmModule
+      do throws(WasmError) {
+        compiled = try WasmModule(engine: engine, decoded: decoded)
+      } catch {
+        Log.warning("\(task: task): wasm: invalid module: \(string: error.description)")
+        return 2
+      }
+      do throws(InstantiationError) {
+        instance = try linker.instantiate(store, compiled)
+      } catch {
+        Log.warning("\(task: task): wasm: cannot instantiate: \(string: error.message) \(string: error.detail ?? "")")
+        return 3
+      }
     }
-    guard let instance = instantiated else { return 3 }
     let memory = instance.memory("memory")
     Programs.lock.withLock { program.memory = memory }
+    program.ipc?.bind(instance)
+    // Channel ends passed by the parent: handles 4096, 4097, … (a fresh table's first slots).
+    for object in program.setup.inheritedObjects { _ = try? program.handles.insert(object) }
+    program.setup.inheritedObjects = []
     wasi.bind(instance)
     let elapsed = Clock.microsecondsSinceBoot() - start
     if program.isVerbose {
-      Log.info("\(task: task): wasm: \(module.module.functionBodies.count) functions (\(bytes.count) bytes) compiled and instantiated in \(elapsed / 1000) ms")
+      Log.info("\(task: task): wasm: \(decoded.functionBodies.count) functions (\(bytes.count) bytes) compiled and instantiated in \(elapsed / 1000) ms")
     }
     let main = instance.function("_start") ?? instance.function("main")
     guard let main else {
@@ -135,14 +168,6 @@ enum KernelWasm {
       text.appendInterpolation(hex: frame.codeOffset)
     }
     Log.warning(LogMessage(text))
-  }
-
-  private static func instantiationFailure(_ kind: InstantiationError.Kind) -> StaticString {
-    switch kind {
-    case .unlinkable: return "unknown import"
-    case .trap: return "trap"
-    case .resourceExhausted: return "no memory"
-    }
   }
 }
 

@@ -24,6 +24,11 @@ final class Program: TaskExitObserver {
   let setup: ProgramSetup
   /// Its WASI state while it runs (`proc_exit` leaves the code there).
   var wasi: WASIContext?
+  /// Its kernel objects (channel ends), named by handles (docs/IPC.md). Used only by the
+  /// program's own task; closed when the program ends, so peers see the channel closed.
+  let handles = HandleTable()
+  /// The channel calls' state (bound to the instance's memory while the program runs).
+  var ipc: IPCContext?
   /// The trap kind (`TrapKind` raw value) if it ended with a trap.
   var trapKind: UInt32?
   /// Set by `kill`: the program is being stopped (its status will be `killedStatus`).
@@ -269,6 +274,7 @@ enum Programs {
     self.image = image
     self.quiet = quiet
     KernelFiles.seed(from: image)
+    KernelServices.load(from: image)
     ConsoleInput.loadScript(from: image)
     var name = TaskName()
     name.append("init")

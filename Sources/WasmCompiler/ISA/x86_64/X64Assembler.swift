@@ -223,6 +223,11 @@ public struct X64Assembler {
         gpr(size, size == .bits8 ? 0x88 : 0x89, reg: source.rawValue, rm: .memory(destination))
     }
 
+    /// `xchg [mem], src`: swaps atomically (a memory operand implies the bus lock).
+    public mutating func xchg(_ size: X64OperandSize, _ destination: X64Memory, _ source: X64GPR) {
+        gpr(size, size == .bits8 ? 0x86 : 0x87, reg: source.rawValue, rm: .memory(destination))
+    }
+
     /// `mov [mem], imm` (64-bit: the immediate is sign-extended from 32 bits).
     public mutating func mov(_ size: X64OperandSize, _ destination: X64Memory, immediate: Int32) {
         switch size {

@@ -59,15 +59,24 @@ enum X64CrossCallTrampoline {
             }
         }
 
+        // Take the service: atomically, callers on other CPUs may race for it.
+        assembler.mov(.bits64, .rcx, field(VMCrossCallContextLayout.serviceState))
+        assembler.movImmediate(.bits32, .rax, 1)
+        assembler.xchg(.bits32, .at(.rcx, Int32(VMServiceStateLayout.busy)), .rax)
+        assembler.test(.bits32, .rax, .rax)
+        assembler.jcc(.notEqual, busy)
         // The trap boundary: remember the activation's entry stack pointer, call the inner
-        // part, restore it whichever way the inner part came back.
+        // part, restore it whichever way the inner part came back. The callee's store sees
+        // the caller's activation and stack limit.
         assembler.mov(.bits64, .rax, field(VMCrossCallContextLayout.storeContext))
+        assembler.mov(.bits64, .rdx, field(VMCrossCallContextLayout.calleeStoreContext))
+        assembler.mov(.bits64, .rcx, .at(.rax, Int32(VMStoreContextLayout.stackLimit)))
+        assembler.mov(.bits64, .at(.rdx, Int32(VMStoreContextLayout.stackLimit)), .rcx)
         assembler.mov(.bits64, .rax, .at(.rax, Int32(VMStoreContextLayout.activation)))
+        assembler.mov(.bits64, .at(.rdx, Int32(VMStoreContextLayout.activation)), .rax)
         assembler.mov(.bits64, record, .rax)
         assembler.mov(.bits64, .rcx, .at(.rax, Int32(VMActivationLayout.entryStackPointer)))
         assembler.mov(.bits64, savedStackPointer, .rcx)
-        assembler.mov(.bits64, .rcx, field(VMCrossCallContextLayout.serviceState))
-        assembler.mov(.bits32, .at(.rcx, Int32(VMServiceStateLayout.busy)), immediate: 1)
         assembler.call(boundary)
         assembler.mov(.bits64, .rcx, record)
         assembler.mov(.bits64, .rdx, savedStackPointer)

@@ -196,9 +196,13 @@ enum Scheduler {
     cpu.lock.withLock { cpu.queue.append(task) }
   }
 
+  /// Lets other tasks run. Also answers a pending TLB shootdown: loops that yield until
+  /// another CPU lets go of something may run with interrupts off (host calls), and that CPU
+  /// may be waiting for this one's flush.
   static func yield() {
     let flags = read_rflags()
     interrupts_disable()
+    TLB.servicePendingShootdown()
     schedule()
     if flags & CPU.rflagsInterruptEnable != 0 { interrupts_enable() }
   }

@@ -37,6 +37,10 @@ final class Task {
   var reservations: [UInt64] = []
   /// VM data of the WebAssembly program the task runs (released when the task is reaped).
   var vmData: VMDataArena?
+  /// While set, the runtime's user memory and VM data go to this task instead (the kernel's
+  /// services: instantiated by whichever program first needs them, owned by a task that never
+  /// ends, so they outlive that program).
+  var allocationOwner: Task?
   /// Whether `Scheduler.exits` keeps the exit status (kernel tests); programs report theirs
   /// to `exitObserver` instead, so nothing accumulates per program.
   var recordsExit = true
