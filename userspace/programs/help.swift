@@ -7,7 +7,8 @@
             Programs:  ls [-l] [PATH…]    cat [FILE…]      echo [-n] WORD…   mkdir [-p] DIR…
                        rm [-r] PATH…      wc [FILE…]       ps                kill PID…
                        mem                uptime           help              shutdown
-            Tests:     crash [unreachable|memory|stack]   badptr   spin [SECONDS]
+            Tests:     crash [unreachable|memory|stack]   badptr   spin [SECONDS]   pingpong [N] (channels)
+            Ctrl-C stops the running program.
             """)
     }
 }
