@@ -190,55 +190,9 @@ struct InKernelWasiRun {
     /// Boots QEMU with the image; returns its exit status, the parsed report and whether the
     /// timeout ended it. Every serial line goes to `log`.
     private func boot(_ workspace: KernelWorkspace, image: URL, log: URL) throws(KernelCommandError) -> (Int32, Report, Bool) {
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        guard let logHandle = FileHandle(forWritingAtPath: log.path) else { throw KernelCommandError("cannot write " + log.path) }
-        defer { try? logHandle.close() }
-        let process = Process()
-        process.executableURL = workspace.root.appendingPathComponent("kernel/run-qemu")
-        process.arguments = ["--smp", String(smp), "--memory", memory, "--initrd", image.path, "--", "run=wasi-tests"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["KERNEL_IMAGE"] = workspace.kernelImage.path
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw KernelCommandError("cannot run kernel/run-qemu: " + (error as NSError).localizedDescription)
-        }
-        let timer = QEMUTimeout(process)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeoutSeconds)) { timer.fire() }
         var report = Report()
-        var pending = Data()
-        let reader = pipe.fileHandleForReading
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            logHandle.write(chunk)
-            pending.append(chunk)
-            while let newline = pending.firstIndex(of: 10) {
-                report.consume(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                pending.removeSubrange(pending.startIndex...newline)
-            }
-        }
-        if !pending.isEmpty { report.consume(String(decoding: pending, as: UTF8.self)) }
-        process.waitUntilExit()
-        return (process.terminationStatus, report, timer.fired)
-    }
-}
-
-/// Ends QEMU when the time is up; `fired` is read after QEMU ended.
-private final class QEMUTimeout: @unchecked Sendable {
-    let process: Process
-    var fired = false
-
-    init(_ process: Process) { self.process = process }
-
-    func fire() {
-        guard process.isRunning else { return }
-        fired = true
-        process.terminate()
+        let outcome = try workspace.boot(image: image, commandLine: "run=wasi-tests", smp: smp, memory: memory,
+                                         timeoutSeconds: timeoutSeconds, log: log) { report.consume($0) }
+        return (outcome.status, report, outcome.timedOut)
     }
 }
