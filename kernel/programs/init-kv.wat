@@ -1,20 +1,24 @@
 ;; init for the `services` test: two clients of service kv at once (kv-client and kv-bad, on
 ;; different CPUs with -smp 2), then kv-crash makes kv trap, then kv-client again finds kv
-;; failed (status 11), and kv-stranger is refused by the capability manifest (status 3).
+;; failed (status 11), kv-stranger is refused by the capability manifest (status 3), and
+;; kv-spinner, stuck inside service loop, is killed (status 137).
 (module
   (import "apus" "print" (func $print (param i32 i32)))
   (import "apus" "spawn" (func $spawn (param i32 i32 i32 i32 i32 i32) (result i32)))
   (import "apus" "wait" (func $wait (param i32) (result i32)))
   (import "apus" "exit" (func $exit (param i32)))
+  (import "apus" "kill" (func $kill (param i32) (result i32)))
+  (import "apus" "sleep" (func $sleep (param i32)))
   (memory (export "memory") 1)
   (data (i32.const 0) "kv-client")
   (data (i32.const 16) "kv-bad")
   (data (i32.const 32) "kv-crash")
   (data (i32.const 48) "kv-stranger")
-  (data (i32.const 64) "init-kv: two clients, bad buffers, a trapping service and a refused program: ok")
+  (data (i32.const 192) "kv-spinner")
+  (data (i32.const 64) "init-kv: two clients, bad buffers, a trapping service, a refused program, a kill inside a service: ok")
   (func $start (param $name i32) (param $length i32) (result i32)
     (call $spawn (local.get $name) (local.get $length) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
-  (func (export "_start") (local $client i32) (local $bad i32)
+  (func (export "_start") (local $client i32) (local $bad i32) (local $spinner i32)
     (local.set $client (call $start (i32.const 0) (i32.const 9)))
     (local.set $bad (call $start (i32.const 16) (i32.const 6)))
     (if (call $wait (local.get $client)) (then (call $exit (i32.const 1))))
@@ -22,4 +26,8 @@
     (if (call $wait (call $start (i32.const 32) (i32.const 8))) (then (call $exit (i32.const 3))))
     (if (i32.ne (call $wait (call $start (i32.const 0) (i32.const 9))) (i32.const 11)) (then (call $exit (i32.const 4))))
     (if (i32.ne (call $wait (call $start (i32.const 48) (i32.const 11))) (i32.const 3)) (then (call $exit (i32.const 5))))
-    (call $print (i32.const 64) (i32.const 79))))
+    (local.set $spinner (call $start (i32.const 192) (i32.const 10)))
+    (call $sleep (i32.const 300))
+    (if (call $kill (local.get $spinner)) (then (call $exit (i32.const 6))))
+    (if (i32.ne (call $wait (local.get $spinner)) (i32.const 137)) (then (call $exit (i32.const 7))))
+    (call $print (i32.const 64) (i32.const 101))))

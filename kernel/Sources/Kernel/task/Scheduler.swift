@@ -267,7 +267,8 @@ enum Scheduler {
     }
     guard fromUser else { return }  // the kernel is not preemptible; idle polls after hlt
     cpu.userTicks &+= 1
-    if currentMustDie() { exitCurrent(status: -9) }
+    // A killed task is dealt with on the way back to user mode (`beforeReturnToUser`), at once.
+    if currentMustDie() { return }
     let task = cpu.current
     if cpu.idleWaiting {
       task.preemptions &+= 1

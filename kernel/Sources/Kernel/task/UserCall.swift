@@ -114,7 +114,6 @@ final class WasmTrapHandler: TaskFaultHandler {
   /// The innermost activation record of the task (user address), 0 when none.
   var activation: UInt64 = 0
   var trapsDelivered: UInt64 = 0
-  var interruptDelivered = false
 
   // ActivationRecordLayout (WasmRuntime/Platform.swift).
   static let entryStackPointerOffset: UInt64 = 0
@@ -144,32 +143,16 @@ final class WasmTrapHandler: TaskFaultHandler {
     var entryStackPointer: UInt64 = 0
     guard UserMemory.copyIn(&entryStackPointer, from: activation + Self.entryStackPointerOffset, count: 8)
     else { return false }
-    var kindValue = kind
-    var pc = fault.rip
-    var rbp = frame.pointee.rbp
-    _ = UserMemory.copyOut(to: activation + Self.trapKindOffset, from: &kindValue, count: 4)
-    _ = UserMemory.copyOut(to: activation + Self.faultingPCOffset, from: &pc, count: 8)
-    _ = UserMemory.copyOut(to: activation + Self.faultingFramePointerOffset, from: &rbp, count: 8)
-    recordBacktrace(pc: pc, framePointer: rbp, stackPointer: frame.pointee.rsp, limit: entryStackPointer)
-    frame.pointee.rip = code.trapExit
-    frame.pointee.rsp = entryStackPointer
-    frame.pointee.rax = UInt64(kind)
+    deliver(kind, at: code, entryStackPointer: entryStackPointer, frame)
     trapsDelivered &+= 1
     return true
   }
 
-  /// Stops the task's compiled code from outside (it was killed): resumes at the trap exit
-  /// with kind `interrupted`, as for a fault, so the runtime unwinds the activation and
-  /// releases everything. Only when `frame` is in registered code and the innermost activation
-  /// has recorded its entry stack pointer (the record is zeroed until the entry trampoline
-  /// stores it; before that the stack to unwind to is unknown). Delivered once per task.
-  func interrupt(_ frame: UnsafeMutablePointer<trap_frame>) -> Bool {
-    guard !interruptDelivered, activation != 0, let code = CodeRegistry.find(frame.pointee.rip) else { return false }
-    var entryStackPointer: UInt64 = 0
-    guard UserMemory.copyIn(&entryStackPointer, from: activation + Self.entryStackPointerOffset, count: 8),
-          entryStackPointer != 0, entryStackPointer >= frame.pointee.rsp
-    else { return false }
-    var kindValue = Self.interrupted
+  /// Records `kind`, the pc and the backtrace in the activation record and resumes the task at
+  /// the trap exit of `code` with the activation's entry stack pointer and the kind in eax.
+  private func deliver(_ kind: UInt32, at code: CodeRegistry.Registration, entryStackPointer: UInt64,
+                       _ frame: UnsafeMutablePointer<trap_frame>) {
+    var kindValue = kind
     var pc = frame.pointee.rip
     var rbp = frame.pointee.rbp
     _ = UserMemory.copyOut(to: activation + Self.trapKindOffset, from: &kindValue, count: 4)
@@ -178,8 +161,24 @@ final class WasmTrapHandler: TaskFaultHandler {
     recordBacktrace(pc: pc, framePointer: rbp, stackPointer: frame.pointee.rsp, limit: entryStackPointer)
     frame.pointee.rip = code.trapExit
     frame.pointee.rsp = entryStackPointer
-    frame.pointee.rax = UInt64(Self.interrupted)
-    interruptDelivered = true
+    frame.pointee.rax = UInt64(kind)
+  }
+
+  /// Stops the task's compiled code from outside (it was killed): resumes at the trap exit
+  /// with kind `interrupted`, as for a fault, so the runtime unwinds the activation and
+  /// releases everything. Only when `frame` is in registered code and the innermost activation
+  /// has recorded its entry stack pointer (the record is zeroed until the entry trampoline
+  /// stores it; before that the stack to unwind to is unknown). Delivered again on every
+  /// return to user mode while the task runs registered code: a cross-program trampoline
+  /// turns an interrupt inside a service into an error status for its caller (and fails the
+  /// service), so the caller's own code is interrupted next.
+  func interrupt(_ frame: UnsafeMutablePointer<trap_frame>) -> Bool {
+    guard activation != 0, let code = CodeRegistry.find(frame.pointee.rip) else { return false }
+    var entryStackPointer: UInt64 = 0
+    guard UserMemory.copyIn(&entryStackPointer, from: activation + Self.entryStackPointerOffset, count: 8),
+          entryStackPointer != 0, entryStackPointer >= frame.pointee.rsp
+    else { return false }
+    deliver(Self.interrupted, at: code, entryStackPointer: entryStackPointer, frame)
     return true
   }
 
