@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import WAT
+import WasmFrontEnd
 import WasmRuntime
 @testable import ApusCLI
 
@@ -30,5 +32,18 @@ import WasmRuntime
         #expect(object["crossToIndirectRatio"] as? Double ?? 0 > 0)
         try? FileManager.default.removeItem(atPath: path)
         _ = command
+    }
+
+    @Test func inKernelDriverIsAValidProgramOfTheRightShape() throws {
+        let bench = InKernelIPCBench(iterations: 1000, smp: 2, timeoutSeconds: 60, buildKernel: false)
+        #expect(bench.counts() == [1000, 1000, 1000, 250, 250, 62, 62, 62, 10])
+        let bytes = try wat2wasm(bench.driver())
+        let module = try decodeModule(bytes)
+        let imports = module.imports.map { $0.module + "." + $0.name }
+        #expect(imports.contains("svc@1.add") && imports.contains("apus.getpid") && imports.contains("apus.channel_recv"))
+        #expect(!imports.contains("env.add"))  // the host row uses the system-call path
+        #expect(module.exports.contains { $0.name == "_start" })
+        #expect(InKernelIPCBench.rowNames.count == bench.counts().count)
+        #expect(throws: (any Error).self) { try ApusCommand.parseAsRoot(["bench", "ipc", "--in-kernel", "--smp", "0"]) }
     }
 }
