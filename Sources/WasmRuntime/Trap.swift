@@ -56,8 +56,8 @@ public struct BacktraceFrame: Equatable, Sendable {
     public var description: String {
         var text = ""
         if let moduleName { text += moduleName + "!" }
-        if let functionName {
-            text += functionName
+        if let name = readableName {
+            text += name
         } else {
             text += "func[" + String(functionIndex) + "]"
         }

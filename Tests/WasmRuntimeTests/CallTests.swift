@@ -154,3 +154,22 @@ import WasmFrontEnd
         #expect(table.entity.elements[1] == UInt64(UInt(bitPattern: answer.entity.funcRef)))
     }
 }
+
+/// Swift's mangled names in backtraces read as Swift names.
+@Suite struct SwiftSymbolNameTests {
+    @Test func plainSwiftFunctionsAreDemangled() {
+        #expect(SwiftSymbolNames.readable("$e5crash4MainV4mainyyFZ") == "crash.Main.main()")
+        #expect(SwiftSymbolNames.readable("$e2sh5ShellV15readCommandLineSSSgyF") == "sh.Shell.readCommandLine()")
+        #expect(SwiftSymbolNames.readable("$s4main3fooyyF") == "main.foo()")
+        #expect(SwiftSymbolNames.readable("$e4main7counterSivp") == "main.counter")
+    }
+
+    @Test func everythingElseKeepsItsName() {
+        for name in ["store_loop", "$e5crash", "$e99x", "$e04Main", "$e5cr-sh4mainyyF", "", "$e", "$e5crash4Ma"] {
+            #expect(SwiftSymbolNames.readable(name) == name, "\(name)")
+        }
+        let frame = BacktraceFrame(functionIndex: 3, functionName: "$e5crash4MainV4mainyyFZ", codeOffset: 0x1c)
+        #expect(frame.description == "crash.Main.main()+0x1c")
+        #expect(BacktraceFrame(functionIndex: 7, functionName: nil, codeOffset: 0x1c).description == "func[7]+0x1c")
+    }
+}

@@ -157,7 +157,7 @@ enum KernelWasm {
     text.append(trapKindName(trap.kind.map { UInt32($0.rawValue) } ?? 0))
     if let frame = trap.backtrace.first {
       text.append(" in func ")
-      if let name = frame.functionName {
+      if let name = frame.readableName {
         text.appendInterpolation(string: name)
       } else {
         text.append("[")
