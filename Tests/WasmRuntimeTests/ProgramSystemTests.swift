@@ -452,6 +452,50 @@ import WasmFrontEnd
         }
     }
 
+    /// A client the way C and Swift can write one: results through a pointer, status returned.
+    static let pointerClient = """
+        (module
+          (import "kv@1" "add" (func $add (param i32 i32 i32) (result i32)))
+          (import "kv@1" "sum" (func $sum (param i32 i32 i32) (result i32)))
+          (import "kv@1" "crash" (func $crash (param i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "add") (param i32 i32 i32) (result i32) local.get 0 local.get 1 local.get 2 call $add)
+          (func (export "sum") (param i32 i32 i32) (result i32) local.get 0 local.get 1 local.get 2 call $sum)
+          (func (export "crash") (param i32) (result i32) local.get 0 call $crash))
+        """
+
+    @Test func resultsThroughAPointer() throws {
+        var image = ProgramImage()
+        image.add(name: "log", bytes: try Self.module(Self.logService, interface: "kind service\nversion 1.0.0\n"))
+        image.add(name: "kv", bytes: try Self.module(Self.kvService, interface: Self.kvInterface))
+        image.add(name: "app", bytes: try Self.module(Self.pointerClient))
+        let system = try ProgramSystem(store: store, image: image, manifest: Self.standardManifest)
+        let app = try #require(system.instance("app"))
+        let memory = try #require(app.memory("memory"))
+        func call(_ name: String, _ arguments: [UInt32]) throws -> UInt32 {
+            let results = try #require(app.function(name)).call(arguments.map { .i32($0) })
+            guard case .i32(let status)? = results.first else { return UInt32.max }
+            return status
+        }
+        func slot(_ offset: UInt64) -> UInt64 {
+            let bytes = memory.read(offset: offset, count: 8) ?? []
+            return bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        #expect(try call("add", [20, 22, 512]) == 0)
+        #expect(slot(512) == 42)
+        #expect(memory.write(offset: 100, bytes: [1, 2, 3, 4]))
+        #expect(try call("sum", [100, 4, 520]) == 0)
+        #expect(slot(520) == 10)
+        // A results pointer outside the memory: refused before the service runs, nothing stored.
+        #expect(try call("add", [1, 1, 65530]) == CrossCallStatus.bufferOutOfBounds)
+        #expect(try call("add", [1, 1, 0xFFFF_FFFC]) == CrossCallStatus.bufferOutOfBounds)
+        #expect(calls(system) == .i32(2))
+        // A trap: the status says so and nothing is stored.
+        #expect(memory.write(offset: 600, bytes: [7, 7, 7, 7, 7, 7, 7, 7]))
+        #expect(try call("crash", [600]) == CrossCallStatus.trapped | TrapKind.unreachable.rawValue)
+        #expect(slot(600) == 0x0707_0707_0707_0707)
+    }
+
     @Test func manifestText() throws {
         let text = "# capabilities\n*: wasi_snapshot_preview1 apus\nclient: kv.add  log # comment\n\n"
         let manifest = try CapabilityManifest.parse(Array(text.utf8)).get()

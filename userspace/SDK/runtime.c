@@ -12,11 +12,16 @@ WASI("random_get") uint16_t __wasi_random_get(uint8_t *buffer, size_t length);
 void __wasm_call_ctors(void);
 int __main_argc_argv(int argc, char **argv); // Swift's @main entry
 
+#ifndef APUS_SERVICE
 __attribute__((export_name("_start"))) void _start(void) {
     __wasm_call_ctors();
     int code = __main_argc_argv(0, 0);
     __wasi_proc_exit((uint32_t)code);
 }
+#else
+// A service (built with -DAPUS_SERVICE, linked with --no-entry) has no _start and imports
+// nothing: the kernel runs it as one instance that programs call (docs/programs.md).
+#endif
 
 // ---- memory functions ---------------------------------------------------------------------
 

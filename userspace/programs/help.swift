@@ -7,7 +7,8 @@
             Programs:  ls [-l] [PATH…]    cat [FILE…]      echo [-n] WORD…   mkdir [-p] DIR…
                        rm [-r] PATH…      wc [FILE…]       ps                kill PID…
                        mem                uptime           help              shutdown
-            Tests:     crash [unreachable|memory|stack]   badptr   spin [SECONDS]   pingpong [N] (channels)
+            IPC:       pingpong [N] (channels)    kvs put K V | get K | count (calls the service kvstore)
+            Tests:     crash [unreachable|memory|stack]   badptr   spin [SECONDS]
             Ctrl-C stops the running program.
             """)
     }

@@ -26,7 +26,10 @@
 ///
 /// Signature: if B's export has type `(P…) -> (R…)`, A imports it as `(P…) -> (i32, R…)`:
 /// the first result is the status (0: success), the others are B's results (zero on error).
-/// A's own state is never touched on error.
+/// Or, for toolchains without multi-value returns, as `(P…, results_ptr: i32) -> i32`: the
+/// status is the only result and B's results are stored at `results_ptr` in A's memory 0
+/// (8 bytes per slot; a range outside the memory is `bufferOutOfBounds`, and nothing is stored
+/// on error). A's own state is never touched on error.
 public enum VMCrossCallContextLayout {
     /// Code address of the callee (B's function).
     public static let calleeCode = 0
@@ -110,11 +113,16 @@ public struct CrossCallShape: Equatable, Sendable {
     public var parameterSlots: Int
     public var resultSlots: Int
     public var buffers: [CrossCallBuffer]
+    /// The caller's slot holding `results_ptr` when it imported the function as
+    /// `(P…, results_ptr) -> status`: the callee's results are written to the caller's memory 0
+    /// at that offset, 8 bytes per slot (checked first: `bufferOutOfBounds`), not returned.
+    public var resultsPointerSlot: Int?
 
-    public init(parameterSlots: Int, resultSlots: Int, buffers: [CrossCallBuffer] = []) {
+    public init(parameterSlots: Int, resultSlots: Int, buffers: [CrossCallBuffer] = [], resultsPointerSlot: Int? = nil) {
         self.parameterSlots = parameterSlots
         self.resultSlots = resultSlots
         self.buffers = buffers
+        self.resultsPointerSlot = resultsPointerSlot
     }
 
     /// Slots the callee needs at its call: max(params, results).

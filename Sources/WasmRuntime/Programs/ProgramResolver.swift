@@ -173,6 +173,13 @@ extension ProgramGraph {
         kind == .service ? FunctionType(parameters: exported.parameters, results: [.i32] + exported.results) : exported
     }
 
+    /// The other way to import a service function, for toolchains without multi-value returns
+    /// (C, Swift): `(P…, results_ptr: i32) -> (status: i32)`; the results are written at
+    /// `results_ptr` in the caller's memory 0, 8 bytes each (docs/programs.md).
+    static func resultsPointerImportType(for exported: FunctionType) -> FunctionType {
+        FunctionType(parameters: exported.parameters + [.i32], results: [.i32])
+    }
+
     private static func checkVersions(_ nodes: [Node], indexByName: [ExactName: Int]) throws(ProgramError) {
         var requirements: [ExactName: [(importer: String, dependency: Dependency)]] = [:]
         var names: [String] = []
@@ -248,7 +255,12 @@ extension ProgramGraph {
                 throw .missingExport(importer: node.name, dependency: dependency.name, name: entry.name)
             }
             let expected = importType(for: exported, kind: exporter.kind)
-            guard expected == actual else {
+            let resultsThroughPointer = exporter.kind == .service && actual == resultsPointerImportType(for: exported)
+            if resultsThroughPointer, node.module.memories.isEmpty, importedMemory(node.module) == nil {
+                throw .invalidInterface(module: node.name, message: "takes the results of " + dependency.name + "."
+                    + entry.name + " through a pointer but has no memory")
+            }
+            guard expected == actual || resultsThroughPointer else {
                 throw .signatureMismatch(importer: node.name, dependency: dependency.name, name: entry.name,
                                          expected: expected.signatureText, actual: actual.signatureText)
             }

@@ -221,8 +221,12 @@ public final class ProgramSystem {
                 }
                 imports.append(value)
             case .service:
+                var declared: FunctionType?
+                if case .function(let typeIndex) = entry.descriptor, Int(typeIndex) < node.module.types.count {
+                    declared = node.module.types[Int(typeIndex)]
+                }
                 let (function, context) = try crossCallFunction(to: target, export: entry.name, importer: node.name,
-                                                                store: store, foreign: foreign)
+                                                                declared: declared, store: store, foreign: foreign)
                 pendingContexts.append(context)
                 imports.append(.function(function))
             case .program:
@@ -252,8 +256,8 @@ public final class ProgramSystem {
 
     /// A function for `importer` (instantiated in `store`) whose code is a trampoline into
     /// `service.export`.
-    private func crossCallFunction(to service: ProgramGraph.Node, export: String, importer: String, store: Store,
-                                   foreign: ForeignLinks?)
+    private func crossCallFunction(to service: ProgramGraph.Node, export: String, importer: String,
+                                   declared: FunctionType?, store: Store, foreign: ForeignLinks?)
         throws(ProgramError) -> (Func, UnsafeMutableRawPointer)
     {
         guard let record = services[ExactName(service.name)] else {
@@ -263,7 +267,10 @@ public final class ProgramSystem {
         guard let exported = ProgramGraph.exportedFunctionType(service.module, export) else {
             throw .missingExport(importer: importer, dependency: service.name, name: export)
         }
-        let shape = crossCallShape(exported, buffers: service.interface.bufferParameters(of: export))
+        var shape = crossCallShape(exported, buffers: service.interface.bufferParameters(of: export))
+        // Imported with its results through a pointer (`resultsPointerImportType`)?
+        let resultsThroughPointer = declared == ProgramGraph.resultsPointerImportType(for: exported)
+        if resultsThroughPointer { shape.resultsPointerSlot = shape.parameterSlots }
         guard let trampolineCode = compileCrossCallTrampolines([shape]),
               let memory = CodeMemory(platform: store.engine.platform,
                                       image: CodeImage(code: trampolineCode.code))
@@ -287,7 +294,8 @@ public final class ProgramSystem {
         // Contexts of foreign programs are not repointed by `restart` (they may be gone).
         if foreign == nil { links.append(CrossCallLink(context: context, service: service.name, export: export)) }
 
-        let importType = ProgramGraph.importType(for: exported, kind: .service)
+        let importType = resultsThroughPointer ? ProgramGraph.resultsPointerImportType(for: exported)
+            : ProgramGraph.importType(for: exported, kind: .service)
         let function = store.createFunction(type: importType) { _, _ throws(Trap) in
             throw Trap(message: "a cross-program import can only be called from wasm")
         }

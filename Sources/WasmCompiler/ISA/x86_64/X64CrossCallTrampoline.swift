@@ -59,6 +59,14 @@ enum X64CrossCallTrampoline {
             }
         }
 
+        if let slot = shape.resultsPointerSlot {
+            // The results' destination must lie in the caller's memory (8 bytes per slot).
+            assembler.mov(.bits64, .r8, field(VMCrossCallContextLayout.callerMemory))
+            assembler.mov(.bits32, .rax, callerSlot(slot))
+            assembler.alu(.add, .bits64, .rax, immediate: Int32(8 * shape.resultSlots))
+            assembler.alu(.cmp, .bits64, .rax, .at(.r8, Int32(VMMemoryLayout.length)))
+            assembler.jcc(.above, outOfBounds)
+        }
         // Take the service: atomically, callers on other CPUs may race for it.
         assembler.mov(.bits64, .rcx, field(VMCrossCallContextLayout.serviceState))
         assembler.movImmediate(.bits32, .rax, 1)
@@ -111,7 +119,7 @@ enum X64CrossCallTrampoline {
         // Status in slot 0, zero results after it; nothing else of the caller changes.
         assembler.bind(returnStatus)
         assembler.mov(.bits64, callerSlot(0), .rax)
-        if shape.resultSlots > 0 {
+        if shape.resultSlots > 0, shape.resultsPointerSlot == nil {
             assembler.alu(.xor, .bits32, .rax, .rax)
             for index in 0..<shape.resultSlots { assembler.mov(.bits64, callerSlot(1 + index), .rax) }
         }
@@ -168,9 +176,21 @@ enum X64CrossCallTrampoline {
                 emitRepMovsb(into: &assembler)
             }
         }
-        for index in 0..<shape.resultSlots {
-            assembler.mov(.bits64, .rax, .at(.rsp, Int32(8 * index)))
-            assembler.mov(.bits64, callerSlot(1 + index), .rax)
+        if let slot = shape.resultsPointerSlot {
+            // Into the caller's memory at results_ptr (checked before the call).
+            assembler.mov(.bits64, .r15, context)
+            emitLoadBases(into: &assembler)
+            assembler.mov(.bits32, .rdx, callerSlot(slot))
+            assembler.alu(.add, .bits64, .rdx, .r8)
+            for index in 0..<shape.resultSlots {
+                assembler.mov(.bits64, .rax, .at(.rsp, Int32(8 * index)))
+                assembler.mov(.bits64, .at(.rdx, Int32(8 * index)), .rax)
+            }
+        } else {
+            for index in 0..<shape.resultSlots {
+                assembler.mov(.bits64, .rax, .at(.rsp, Int32(8 * index)))
+                assembler.mov(.bits64, callerSlot(1 + index), .rax)
+            }
         }
         assembler.alu(.add, .bits64, .rsp, immediate: Int32(slotBytes + savedRegisterBytes))
         assembler.alu(.xor, .bits32, .rax, .rax)
@@ -210,7 +230,8 @@ public func compileCrossCallTrampolines(_ shapes: [CrossCallShape]) -> CompiledC
         guard shape.parameterSlots >= 0, shape.parameterSlots <= 4096, shape.resultSlots >= 0,
               shape.resultSlots <= 4096, shape.buffers.count <= 64,
               shape.buffers.allSatisfy({ $0.pointerSlot >= 0 && $0.pointerSlot < shape.parameterSlots
-                  && $0.lengthSlot >= 0 && $0.lengthSlot < shape.parameterSlots })
+                  && $0.lengthSlot >= 0 && $0.lengthSlot < shape.parameterSlots }),
+              shape.resultsPointerSlot.map({ $0 >= shape.parameterSlots && $0 <= 4096 }) ?? true
         else { return nil }
         while assembler.offset % 16 != 0 { assembler.int3() }
         entries.append(UInt32(assembler.offset))
