@@ -11,24 +11,7 @@ import WasmFrontEnd
     /// `text` compiled, with an `apus.interface` section carrying `interface` appended.
     static func module(_ text: String, interface: String? = nil) throws -> [UInt8] {
         var bytes = try wat2wasm(text, options: EncodeOptions(nameSection: true))
-        if let interface { bytes += customSection(ProgramInterface.sectionName, Array(interface.utf8)) }
-        return bytes
-    }
-
-    static func customSection(_ name: String, _ payload: [UInt8]) -> [UInt8] {
-        let body = leb(UInt32(name.utf8.count)) + Array(name.utf8) + payload
-        return [0] + leb(UInt32(body.count)) + body
-    }
-
-    static func leb(_ value: UInt32) -> [UInt8] {
-        var value = value
-        var bytes: [UInt8] = []
-        repeat {
-            var byte = UInt8(value & 0x7F)
-            value >>= 7
-            if value != 0 { byte |= 0x80 }
-            bytes.append(byte)
-        } while value != 0
+        if let interface { bytes += ProgramInterface.customSection(interface) }
         return bytes
     }
 
@@ -504,6 +487,7 @@ import WasmFrontEnd
         #expect(!manifest.permits("client", module: "kv", function: "sum"))
         #expect(manifest.permits("client", module: "log", function: "double"))
         #expect(!manifest.permits("other", module: "kv", function: "add"))
+        #expect(Set(manifest.namedModules) == ["wasi_snapshot_preview1", "apus", "kv", "log"])
         #expect(CapabilityManifest.parse(Array("client kv\n".utf8)).failureValue == ManifestError(line: 1, message: "expected PROGRAM: ENTRY…"))
         #expect(CapabilityManifest.parse(Array("ok: a\na b: c\n".utf8)).failureValue?.line == 2)
     }

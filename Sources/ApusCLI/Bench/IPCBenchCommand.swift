@@ -258,7 +258,7 @@ struct IPCBench {
             return [.i32(a &+ b)]
         }
         var image = ProgramImage()
-        image.add(name: "svc", bytes: try wat2wasm(Self.service) + IPCBench.interfaceSection(Self.serviceInterface))
+        image.add(name: "svc", bytes: try wat2wasm(Self.service) + ProgramInterface.customSection(Self.serviceInterface))
         image.add(name: "bench", bytes: try wat2wasm(Self.program))
         var manifest = CapabilityManifest()
         manifest.allow("bench", ["svc", "env.add"])
@@ -286,24 +286,6 @@ struct IPCBench {
             best = min(best, Double(elapsed) / Double(iterations))
         }
         return best
-    }
-
-    /// An `apus.interface` custom section holding `text`.
-    static func interfaceSection(_ text: String) -> [UInt8] {
-        func leb(_ value: Int) -> [UInt8] {
-            var value = value
-            var bytes: [UInt8] = []
-            repeat {
-                var byte = UInt8(value & 0x7F)
-                value >>= 7
-                if value != 0 { byte |= 0x80 }
-                bytes.append(byte)
-            } while value != 0
-            return bytes
-        }
-        let name = Array(ProgramInterface.sectionName.utf8)
-        let body = leb(name.count) + name + Array(text.utf8)
-        return [0] + leb(body.count) + body
     }
 }
 

@@ -129,7 +129,7 @@ struct InKernelIPCBench {
         }
         let driver = try write(try compile(driver(), "the in-kernel driver"), "init.wasm")
         let service = try write(try compile(IPCBench.service, "the service")
-                                + IPCBench.interfaceSection(IPCBench.serviceInterface), "svc.wasm")
+                                + ProgramInterface.customSection(IPCBench.serviceInterface), "svc.wasm")
         let echo = directory.appendingPathComponent("chan-echo.wasm")
         try KernelWorkspace.compileText(workspace.programsDirectory.appendingPathComponent("chan-echo.wat").path, to: echo)
         let capabilities = try write(Array("*: apus\ninit: svc apus\n".utf8), "capabilities")

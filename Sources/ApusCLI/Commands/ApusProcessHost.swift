@@ -109,20 +109,7 @@ public final class ApusProcessHost {
             depth -= 1
             process.context = nil
         }
-        let instance: Instance
-        do throws(InstantiationError) {
-            instance = try linker.instantiate(store, process.module)
-        } catch {
-            if error.kind == .unlinkable, let detail = error.detail { return .failed(error.message + ": " + detail) }
-            if let trap = error.trap { return .trapped(trap) }
-            return .failed(error.description)
-        }
-        guard context.bind(instance) else { return .failed("the module does not export a memory named 'memory'") }
-        do throws(Trap) {
-            return .exited(try context.runCommand(instance))
-        } catch {
-            return .trapped(error)
-        }
+        return WASIProgram.instantiateAndRun(process.module, linker: linker, store: store, context: context)
     }
 
     private func allocatePID() -> Int32 {

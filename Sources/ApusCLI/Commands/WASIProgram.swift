@@ -98,6 +98,12 @@ public struct WASIProgram {
         let store = Store(engine: engine)
         let linker = Linker()
         context.define(in: linker, store: store)
+        return Self.instantiateAndRun(module, linker: linker, store: store, context: context)
+    }
+
+    /// Instantiates `module` with the imports of `linker`, binds `context` to its memory and
+    /// runs the command (`_start`): how it ended.
+    static func instantiateAndRun(_ module: WasmModule, linker: Linker, store: Store, context: WASIContext) -> Outcome {
         let instance: Instance
         do throws(InstantiationError) {
             instance = try linker.instantiate(store, module)

@@ -51,6 +51,19 @@ public struct CapabilityManifest {
         return entries.contains { ExactName($0) == whole || ExactName($0) == exact }
     }
 
+    /// The modules entries name (`kv` for `kv` and `kv.get`), in order of first mention: the
+    /// dependencies some program may import, and host modules.
+    public var namedModules: [String] {
+        var names: [String] = []
+        for entries in allowed.values {
+            for entry in entries {
+                let module = String(entry.split(separator: ".", maxSplits: 1).first ?? "")
+                if !module.isEmpty, !names.contains(module) { names.append(module) }
+            }
+        }
+        return names
+    }
+
     /// A manifest in its text form (the kernel reads the boot image's `etc/capabilities`):
     /// one line per program, `PROGRAM: ENTRY ENTRY …` (entries as for `allow`; `*` as the
     /// program applies to all), `#` starts a comment, blank lines are ignored.

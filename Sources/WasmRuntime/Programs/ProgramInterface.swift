@@ -130,6 +130,26 @@ public struct ProgramInterface: Equatable, Sendable {
             && !zip(lhs.buffers, rhs.buffers).contains { $0.0.export != $0.1.export || $0.0.parameters != $0.1.parameters }
     }
 
+    /// The custom section (id 0, name `apus.interface`) carrying `text`, in the binary format:
+    /// append it to a module to declare what the module is (tools and tests; toolchains that
+    /// cannot emit custom sections use kernel/tools/wasm-custom-section).
+    public static func customSection(_ text: String) -> [UInt8] {
+        func leb(_ value: Int) -> [UInt8] {
+            var value = value
+            var bytes: [UInt8] = []
+            repeat {
+                var byte = UInt8(value & 0x7F)
+                value >>= 7
+                if value != 0 { byte |= 0x80 }
+                bytes.append(byte)
+            } while value != 0
+            return bytes
+        }
+        let name = Array(sectionName.utf8)
+        let body = leb(name.count) + name + Array(text.utf8)
+        return [0] + leb(body.count) + body
+    }
+
     /// The buffer parameters of `export` (empty if none are declared).
     public func bufferParameters(of export: String) -> [BufferParameter] {
         buffers.first { ExactName($0.export) == ExactName(export) }?.parameters ?? []

@@ -31,25 +31,18 @@ enum KernelServices {
   static func load(from image: BootImage) {
     for entry in image.entries where entry.kind == .file {
       guard let (path, payload) = KernelFiles.split(entry.data), path == manifestPath else { continue }
+      let parsed: CapabilityManifest
       switch CapabilityManifest.parse(Array(payload)) {
-      case .success(let parsed):
-        manifest = parsed
+      case .success(let manifest):
+        parsed = manifest
       case .failure(let error):
         // A broken manifest allows nothing beyond the host modules (fail closed).
         Log.warning("capabilities: etc/capabilities \(string: error.description); no program may import other programs")
-        manifest = CapabilityManifest()
+        parsed = CapabilityManifest()
       }
+      manifest = parsed
       var serviceImage = ProgramImage()
-      var names: [String] = []
-      for line in payload.split(separator: 10) {
-        var body = Array(line)
-        if let hash = body.firstIndex(of: 35) { body = Array(body[..<hash]) }
-        guard let colon = body.firstIndex(of: 58) else { continue }
-        for word in body[(colon + 1)...].split(separator: 32) {
-          let module = word.split(separator: 46).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-          if !module.isEmpty, !names.contains(module) { names.append(module) }
-        }
-      }
+      let names = parsed.namedModules
       for entry in image.entries where entry.kind == .wasmModule {
         let name = entry.name.string
         if names.contains(name) { serviceImage.add(name: name, bytes: Array(entry.data.bindMemory(to: UInt8.self))) }
