@@ -12,6 +12,8 @@ public final class Engine {
         public var boundsChecks: BoundsCheckStrategy = .guardRegion
         /// Compile for the baseline ISA only, ignoring optional CPU features.
         public var forceBaselineISA = false
+        /// Which compiler tier produces the code.
+        public var tier: CompilerTier = .baseline
         /// Most stack that one host → wasm call may use (below the host's own frames).
         public var maxWasmStackBytes = 2 << 20
         /// Stack kept free at the bottom of the thread's stack for host functions and the
@@ -65,7 +67,7 @@ public final class Engine {
 
     /// What the baseline compiler is told.
     public var compilerConfiguration: CompilerConfiguration {
-        CompilerConfiguration(boundsChecks: configuration.boundsChecks, cpuFeatures: cpuFeatures)
+        CompilerConfiguration(boundsChecks: configuration.boundsChecks, cpuFeatures: cpuFeatures, tier: configuration.tier)
     }
 
     /// The canonical id of a function type; equal types get equal ids (never 0).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WasmCompiler
 
 /// `apus wast [--json FILE] PATH…`: runs WebAssembly spec scripts (on the host, or with
 /// `--in-kernel` inside the Apus kernel under QEMU).
@@ -32,6 +33,9 @@ public struct WastCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Compile for the baseline CPU features only.")
     public var baselineIsa = false
+
+    @Option(name: .long, help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
+    public var tier: CompilerTier = .baseline
 
     @Flag(name: .long, help: "Run the scripts inside the Apus kernel under QEMU (a spec bundle, kernel command line run=spec).")
     public var inKernel = false
@@ -118,7 +122,7 @@ extension WastCommand {
     func makeScriptRunner() -> (String) -> SpecFileResult {
         if frontEndOnly { return { SpecScriptRunner().run(path: $0) } }
         let engine = RuntimeSpecExecutor.makeEngine(boundsChecks: boundsChecks == .explicit ? .explicit : .guardRegion,
-                                                    forceBaselineISA: baselineIsa)
+                                                    forceBaselineISA: baselineIsa, tier: tier)
         return { RuntimeSpecExecutor.runScript(path: $0, engine: engine) }
     }
 }

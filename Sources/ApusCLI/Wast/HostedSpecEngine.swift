@@ -4,10 +4,12 @@ import WasmRuntime
 
 extension RuntimeSpecExecutor {
     /// An engine for spec scripts on this host.
-    public static func makeEngine(boundsChecks: BoundsCheckStrategy, forceBaselineISA: Bool) -> Engine {
+    public static func makeEngine(boundsChecks: BoundsCheckStrategy, forceBaselineISA: Bool,
+                                  tier: CompilerTier = .baseline) -> Engine {
         var configuration = Engine.Configuration()
         configuration.boundsChecks = boundsChecks
         configuration.forceBaselineISA = forceBaselineISA
+        configuration.tier = tier
         return Engine(platform: HostedPlatform.shared, configuration: configuration)
     }
 

@@ -1,6 +1,6 @@
 import WasmFrontEnd
 
-/// Validates `module` and compiles every defined function with the baseline compiler.
+/// Validates `module` and compiles every defined function with the configured tier.
 ///
 /// Module-level validation runs first (`ValidationContext(validating:)`); each body is then
 /// validated in the same pass that compiles it, so an invalid module fails with the
@@ -20,10 +20,15 @@ public func compileModule(_ module: Module, configuration: CompilerConfiguration
     }
     var functions: [CompiledFunction] = []
     functions.reserveCapacity(module.functionBodies.count)
+    let immutableGlobals = context.globals.map { !$0.isMutable }
     for (position, body) in module.functionBodies.enumerated() {
         while generator.assembler.offset % 16 != 0 { generator.assembler.int3() }
         let functionIndex = UInt32(truncatingIfNeeded: context.importedFunctionCount + position)
-        functions.append(try generator.compileFunction(body, functionIndex: functionIndex))
+        if configuration.tier == .optimizing && OptimizingCompilerLimits.accepts(body) {
+            functions.append(try generator.compileOptimized(body, functionIndex: functionIndex, immutableGlobals: immutableGlobals))
+        } else {
+            functions.append(try generator.compileFunction(body, functionIndex: functionIndex))
+        }
     }
     if let error = generator.deferredError { throw error }
     guard generator.assembler.resolveFixups() else {

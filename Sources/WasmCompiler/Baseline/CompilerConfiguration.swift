@@ -10,15 +10,30 @@ public enum BoundsCheckStrategy: Equatable, Sendable {
     case explicit
 }
 
-/// Options of the baseline compiler.
+/// Which compiler produces a module's code.
+public enum CompilerTier: String, Equatable, Sendable, CaseIterable {
+    /// The single-pass baseline compiler: fastest to compile.
+    case baseline
+    /// The optimising compiler (SSA IR, passes, register allocation), function by function;
+    /// functions beyond its limits (see `OptimizingCompilerLimits`) use the baseline.
+    case optimizing
+}
+
+/// Options of the compilers.
 public struct CompilerConfiguration: Equatable, Sendable {
     public var boundsChecks: BoundsCheckStrategy
     /// Optional instructions the generated code may use (from CPUID on the machine that will
     /// run it); `.baseline` forces the SSE2-only fallback sequences.
     public var cpuFeatures: X64CPUFeatures
+    public var tier: CompilerTier
+    /// Run the IR verifier after every pass (tests).
+    public var verifyIR: Bool
 
-    public init(boundsChecks: BoundsCheckStrategy = .guardRegion, cpuFeatures: X64CPUFeatures = .baseline) {
+    public init(boundsChecks: BoundsCheckStrategy = .guardRegion, cpuFeatures: X64CPUFeatures = .baseline,
+                tier: CompilerTier = .baseline, verifyIR: Bool = false) {
         self.boundsChecks = boundsChecks
         self.cpuFeatures = cpuFeatures
+        self.tier = tier
+        self.verifyIR = verifyIR
     }
 }

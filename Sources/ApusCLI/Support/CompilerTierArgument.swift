@@ -1,0 +1,5 @@
+import ArgumentParser
+import WasmCompiler
+
+/// `--tier baseline|optimizing` on the commands that compile.
+extension CompilerTier: ExpressibleByArgument {}

@@ -1,0 +1,521 @@
+import WasmFrontEnd
+
+/// Translates one validated function body into SSA IR in a single pass, validating each
+/// instruction with the front end's `FunctionValidator` as it goes.
+///
+/// Locals become SSA values directly: the translator keeps the current value of every local.
+/// A forward merge (the end of a block or `if` that is reached by branches) gets a parameter
+/// for a local only where the incoming edges disagree; a loop header gets a parameter for every
+/// local (the body's assignments are not known yet) and `simplifyBlockParameters` removes the
+/// ones that turn out trivial.
+struct WasmToIRTranslator {
+    let module: Module
+    let context: ValidationContext
+    let configuration: CompilerConfiguration
+    var function: IRFunction
+    var locals: [IRValue] = []
+    var stack: [IRValue] = []
+    var frames: [Frame] = []
+    /// The block being filled, or nil in unreachable code.
+    var current: IRBlockID?
+
+    /// An edge whose arguments are filled in when its forward target is closed.
+    struct PendingEdge {
+        var block: IRBlockID
+        var slot: Int
+        var values: [IRValue]
+        var locals: [IRValue]
+    }
+
+    enum FrameKind { case block, loop, `if`, function }
+
+    struct Frame {
+        var kind: FrameKind
+        var parameters: [ValueType]
+        var results: [ValueType]
+        /// Stack height below the frame's parameters.
+        var base: Int
+        /// Loop: the header. Block/if: the merge block (created when first needed).
+        var target: IRBlockID?
+        var pending: [PendingEdge] = []
+        /// `if`: the block the false condition enters, with the entry state.
+        var elseBlock: IRBlockID?
+        var entryValues: [IRValue] = []
+        var entryLocals: [IRValue] = []
+        var sawElse = false
+        /// The frame was opened in unreachable code: it produces no IR.
+        var dead = false
+
+        var branchTypes: [ValueType] { kind == .loop ? parameters : results }
+    }
+
+    init(module: Module, context: ValidationContext, configuration: CompilerConfiguration, functionIndex: UInt32, type: FunctionType) {
+        self.module = module
+        self.context = context
+        self.configuration = configuration
+        function = IRFunction(functionIndex: functionIndex, type: type)
+    }
+
+    static func unsupported(_ message: String, at offset: Int, function: UInt32) -> WasmError {
+        WasmError.invalid(message, at: offset, function: function)
+    }
+
+    /// Builds the IR of `body` (function `functionIndex`), or throws the validation error.
+    static func translate(module: Module, context: ValidationContext, configuration: CompilerConfiguration,
+                          body: FunctionBody, functionIndex: UInt32) throws(WasmError) -> IRFunction {
+        var validator = try FunctionValidator(context: context, functionIndex: functionIndex, body: body)
+        var translator = WasmToIRTranslator(module: module, context: context, configuration: configuration,
+                                            functionIndex: functionIndex, type: validator.type)
+        try translator.begin(body: body, validator: validator)
+        var reader = InstructionReader(module: module, body: body)
+        while !reader.isAtEnd {
+            let offset = reader.offset
+            let instruction: Instruction
+            do {
+                instruction = try reader.next()
+            } catch {
+                var located = error
+                if located.functionIndex == nil { located.functionIndex = functionIndex }
+                throw located
+            }
+            try validator.validate(instruction, at: offset)
+            guard !translator.frames.isEmpty else { continue }
+            try translator.translate(instruction, at: offset)
+        }
+        try validator.finish(at: reader.offset)
+        return translator.function
+    }
+
+    mutating func begin(body: FunctionBody, validator: FunctionValidator) throws(WasmError) {
+        let entry = function.newBlock()
+        function.layout.append(entry)
+        for parameter in function.type.parameters {
+            guard parameter != .v128 else {
+                throw Self.unsupported("SIMD instructions are not supported by the optimizing compiler yet", at: body.code.lowerBound, function: function.functionIndex)
+            }
+            locals.append(function.addParameter(entry, IRType(parameter)))
+        }
+        current = entry
+        var zeros: [IRType: IRValue] = [:]
+        for run in body.locals {
+            guard run.type != .v128 else {
+                throw Self.unsupported("SIMD instructions are not supported by the optimizing compiler yet", at: body.code.lowerBound, function: function.functionIndex)
+            }
+            let type = IRType(run.type)
+            let zero: IRValue
+            if let existing = zeros[type] {
+                zero = existing
+            } else {
+                zero = function.append(entry, .constant(0), resultType: type)!
+                zeros[type] = zero
+            }
+            for _ in 0..<run.count { locals.append(zero) }
+        }
+        frames.append(Frame(kind: .function, parameters: [], results: function.type.results, base: 0))
+    }
+
+    // MARK: Helpers
+
+    mutating func pop() -> IRValue { stack.removeLast() }
+
+    mutating func popMany(_ count: Int) -> [IRValue] {
+        let values = Array(stack[(stack.count - count)...])
+        stack.removeLast(count)
+        return values
+    }
+
+    mutating func emit(_ operation: IROperation, _ operands: [IRValue] = [], result: IRType? = nil) -> IRValue? {
+        function.append(current!, operation, operands, resultType: result)
+    }
+
+    mutating func push(_ operation: IROperation, _ operands: [IRValue] = [], result: IRType) {
+        stack.append(emit(operation, operands, result: result)!)
+    }
+
+    mutating func constant(_ bits: UInt64, _ type: IRType) -> IRValue {
+        emit(.constant(bits), result: type)!
+    }
+
+    mutating func terminate(_ terminator: IRTerminator) {
+        function.blocks[current!.id].terminator = terminator
+        current = nil
+    }
+
+    mutating func startBlock(_ block: IRBlockID) {
+        current = block
+        function.layout.append(block)
+    }
+
+    func blockSignature(_ blockType: BlockType) -> (parameters: [ValueType], results: [ValueType]) {
+        switch blockType {
+        case .empty: return ([], [])
+        case .value(let type): return ([], [type])
+        case .typeIndex(let index):
+            let type = context.types[Int(index)]
+            return (type.parameters, type.results)
+        }
+    }
+
+    /// The edge for a branch from the current block to frame `depth`, as edge `slot` of the
+    /// terminator about to be installed. Loop edges are complete; forward edges are recorded
+    /// and completed when the target closes. Branches to the function frame are returns and
+    /// must be handled by the caller.
+    mutating func branchEdge(depth: Int, slot: Int) -> IREdge {
+        let index = frames.count - 1 - depth
+        let frame = frames[index]
+        let carried = Array(stack[(stack.count - frame.branchTypes.count)...])
+        if frame.kind == .loop {
+            return IREdge(frame.target!, carried + locals)
+        }
+        let target = frame.target ?? function.newBlock()
+        frames[index].target = target
+        frames[index].pending.append(PendingEdge(block: current!, slot: slot, values: carried, locals: locals))
+        return IREdge(target, [])
+    }
+
+    /// Closes a forward merge: creates the parameters where incoming edges disagree, fills the
+    /// edges' arguments and continues in the merge block (or stays unreachable).
+    mutating func closeMerge(_ frame: Frame) {
+        var pending = frame.pending
+        if let block = current {
+            // The fallthrough into the merge.
+            let values = Array(stack[(stack.count - frame.results.count)...])
+            if pending.isEmpty {
+                // Straight-line code: keep filling the current block.
+                stack.removeLast(stack.count - frame.base)
+                stack.append(contentsOf: values)
+                return
+            }
+            let target = frame.target!
+            pending.append(PendingEdge(block: block, slot: 0, values: values, locals: locals))
+            function.blocks[block.id].terminator = .jump(IREdge(target, []))
+        }
+        stack.removeLast(stack.count - frame.base)
+        guard let target = frame.target, !pending.isEmpty else {
+            current = nil
+            return
+        }
+        let first = pending[0]
+        var mergedValues: [IRValue] = []
+        var mergedLocals: [IRValue] = []
+        // Which positions become parameters (value positions first, then locals).
+        var parameterSources: [(isLocal: Bool, index: Int)] = []
+        for index in 0..<first.values.count {
+            let value = first.values[index]
+            if pending.allSatisfy({ $0.values[index] == value }) {
+                mergedValues.append(value)
+            } else {
+                mergedValues.append(function.addParameter(target, IRType(frame.results[index])))
+                parameterSources.append((false, index))
+            }
+        }
+        for index in 0..<first.locals.count {
+            let value = first.locals[index]
+            if pending.allSatisfy({ $0.locals[index] == value }) {
+                mergedLocals.append(value)
+            } else {
+                mergedLocals.append(function.addParameter(target, function.type(of: value)))
+                parameterSources.append((true, index))
+            }
+        }
+        for edge in pending {
+            var arguments: [IRValue] = []
+            arguments.reserveCapacity(parameterSources.count)
+            for source in parameterSources {
+                arguments.append(source.isLocal ? edge.locals[source.index] : edge.values[source.index])
+            }
+            function.blocks[edge.block.id].terminator.setEdge(edge.slot, IREdge(target, arguments))
+        }
+        stack.append(contentsOf: mergedValues)
+        locals = mergedLocals
+        startBlock(target)
+    }
+
+    // MARK: Instructions
+
+    mutating func translate(_ instruction: Instruction, at offset: Int) throws(WasmError) {
+        if current == nil {
+            translateUnreachable(instruction)
+            return
+        }
+        switch instruction {
+        case .unreachable:
+            terminate(.trap(.unreachable))
+        case .nop:
+            break
+        case .block(let blockType):
+            let (parameters, results) = blockSignature(blockType)
+            frames.append(Frame(kind: .block, parameters: parameters, results: results, base: stack.count - parameters.count))
+        case .loop(let blockType):
+            let (parameters, results) = blockSignature(blockType)
+            let header = function.newBlock()
+            var arguments = Array(stack[(stack.count - parameters.count)...])
+            arguments.append(contentsOf: locals)
+            terminate(.jump(IREdge(header, arguments)))
+            stack.removeLast(parameters.count)
+            let base = stack.count
+            for type in parameters { stack.append(function.addParameter(header, IRType(type))) }
+            for index in locals.indices { locals[index] = function.addParameter(header, function.type(of: locals[index])) }
+            frames.append(Frame(kind: .loop, parameters: parameters, results: results, base: base, target: header))
+            startBlock(header)
+        case .if(let blockType):
+            let (parameters, results) = blockSignature(blockType)
+            let condition = pop()
+            let thenBlock = function.newBlock()
+            let elseBlock = function.newBlock()
+            var frame = Frame(kind: .if, parameters: parameters, results: results, base: stack.count - parameters.count)
+            frame.elseBlock = elseBlock
+            frame.entryValues = Array(stack[(stack.count - parameters.count)...])
+            frame.entryLocals = locals
+            frames.append(frame)
+            terminate(.branch(condition, IREdge(thenBlock), IREdge(elseBlock)))
+            startBlock(thenBlock)
+        case .else:
+            enterElse()
+        case .end:
+            endFrame()
+        case .br(let depth):
+            branch(depth: Int(depth))
+        case .brIf(let depth):
+            let condition = pop()
+            let index = frames.count - 1 - Int(depth)
+            let continuation = function.newBlock()
+            if frames[index].kind == .function {
+                // A conditional return: return from a block of its own.
+                let returnBlock = function.newBlock()
+                let values = Array(stack[(stack.count - frames[index].results.count)...])
+                terminate(.branch(condition, IREdge(returnBlock), IREdge(continuation)))
+                function.blocks[returnBlock.id].terminator = .return(values)
+                function.layout.append(returnBlock)
+            } else {
+                let edge = branchEdge(depth: Int(depth), slot: 0)
+                terminate(.branch(condition, edge, IREdge(continuation)))
+            }
+            startBlock(continuation)
+        case .brTable(let table):
+            let selector = pop()
+            var edges: [IREdge] = []
+            let depths = table.targets + [table.defaultTarget]
+            // Returns through the table go through a shared return block.
+            var returnBlock: IRBlockID?
+            for (slot, depth) in depths.enumerated() {
+                let index = frames.count - 1 - Int(depth)
+                if frames[index].kind == .function {
+                    if returnBlock == nil {
+                        let block = function.newBlock()
+                        let values = Array(stack[(stack.count - frames[index].results.count)...])
+                        function.blocks[block.id].terminator = .return(values)
+                        function.layout.append(block)
+                        returnBlock = block
+                    }
+                    edges.append(IREdge(returnBlock!))
+                } else {
+                    edges.append(branchEdge(depth: Int(depth), slot: slot))
+                }
+            }
+            let defaultEdge = edges.removeLast()
+            terminate(.branchTable(selector, edges, defaultEdge))
+        case .return:
+            let values = Array(stack[(stack.count - function.type.results.count)...])
+            terminate(.return(values))
+        case .call(let callee):
+            let type = context.types[Int(context.functionTypeIndices[Int(callee)])]
+            let arguments = popMany(type.parameters.count)
+            try checkNoSIMD(type, at: offset)
+            _ = emit(.call(function: callee), arguments)
+            pushCallResults(type.results)
+        case .callIndirect(let typeIndex, let table):
+            let type = context.types[Int(typeIndex)]
+            try checkNoSIMD(type, at: offset)
+            let index = pop()
+            let arguments = popMany(type.parameters.count)
+            _ = emit(.callIndirect(typeIndex: typeIndex, table: table), arguments + [index])
+            pushCallResults(type.results)
+        case .drop:
+            _ = pop()
+        case .select, .typedSelect:
+            let condition = pop()
+            let second = pop()
+            let first = pop()
+            push(.select, [first, second, condition], result: function.type(of: first))
+        case .localGet(let index):
+            stack.append(locals[Int(index)])
+        case .localSet(let index):
+            locals[Int(index)] = pop()
+        case .localTee(let index):
+            locals[Int(index)] = stack[stack.count - 1]
+        case .globalGet(let index):
+            let type = context.globals[Int(index)].valueType
+            guard type != .v128 else { throw simdError(at: offset) }
+            push(.globalGet(index), result: IRType(type))
+        case .globalSet(let index):
+            guard context.globals[Int(index)].valueType != .v128 else { throw simdError(at: offset) }
+            _ = emit(.globalSet(index), [pop()])
+        case .i32Const(let value):
+            stack.append(constant(UInt64(UInt32(bitPattern: value)), .i32))
+        case .i64Const(let value):
+            stack.append(constant(UInt64(bitPattern: value), .i64))
+        case .f32Const(let bits):
+            stack.append(constant(UInt64(bits), .f32))
+        case .f64Const(let bits):
+            stack.append(constant(bits, .f64))
+        case .numeric(let operation):
+            let signature = operation.signature
+            switch signature.operands {
+            case .unary:
+                push(.numeric(operation), [pop()], result: IRType(signature.result))
+            case .binary:
+                let second = pop()
+                let first = pop()
+                push(.numeric(operation), [first, second], result: IRType(signature.result))
+            }
+        case .load(let operation, let argument):
+            let address = pop()
+            checkBounds(address, argument, width: operation.byteWidth)
+            push(.load(operation, argument), [address], result: IRType(operation.resultType))
+        case .store(let operation, let argument):
+            let value = pop()
+            let address = pop()
+            checkBounds(address, argument, width: operation.byteWidth)
+            _ = emit(.store(operation, argument), [address, value])
+        case .memorySize(let memory):
+            push(.memorySize(memory), result: .i32)
+        case .memoryGrow(let memory):
+            push(.memoryGrow(memory), [pop()], result: .i32)
+        case .memoryFill(let memory):
+            _ = emit(.memoryFill(memory), popMany(3))
+        case .memoryCopy(let destination, let source):
+            _ = emit(.memoryCopy(destination: destination, source: source), popMany(3))
+        case .memoryInit(let data, let memory):
+            _ = emit(.memoryInit(data: data, memory: memory), popMany(3))
+        case .dataDrop(let data):
+            _ = emit(.dataDrop(data))
+        case .tableGet(let table):
+            push(.tableGet(table), [pop()], result: .ref)
+        case .tableSet(let table):
+            _ = emit(.tableSet(table), popMany(2))
+        case .tableSize(let table):
+            push(.tableSize(table), result: .i32)
+        case .tableGrow(let table):
+            push(.tableGrow(table), popMany(2), result: .i32)
+        case .tableFill(let table):
+            _ = emit(.tableFill(table), popMany(3))
+        case .tableCopy(let destination, let source):
+            _ = emit(.tableCopy(destination: destination, source: source), popMany(3))
+        case .tableInit(let element, let table):
+            _ = emit(.tableInit(element: element, table: table), popMany(3))
+        case .elemDrop(let element):
+            _ = emit(.elemDrop(element))
+        case .refNull:
+            stack.append(constant(0, .ref))
+        case .refIsNull:
+            push(.refIsNull, [pop()], result: .i32)
+        case .refFunc(let index):
+            push(.refFunc(index), result: .ref)
+        case .v128Const, .i8x16Shuffle, .simd, .simdLoad, .v128Store, .simdLoadLane, .simdStoreLane, .simdLane:
+            throw simdError(at: offset)
+        }
+    }
+
+    func simdError(at offset: Int) -> WasmError {
+        Self.unsupported("SIMD instructions are not supported by the optimizing compiler yet", at: offset, function: function.functionIndex)
+    }
+
+    func checkNoSIMD(_ type: FunctionType, at offset: Int) throws(WasmError) {
+        if type.parameters.contains(.v128) || type.results.contains(.v128) { throw simdError(at: offset) }
+    }
+
+    mutating func pushCallResults(_ results: [ValueType]) {
+        for (index, type) in results.enumerated() {
+            push(.callResult(UInt32(index)), result: IRType(type))
+        }
+    }
+
+    /// Explicit bounds checks: always in the explicit configuration, and for static offsets
+    /// the guard region cannot cover (2 GiB and more).
+    mutating func checkBounds(_ address: IRValue, _ argument: MemoryArgument, width: Int) {
+        if configuration.boundsChecks == .explicit || argument.offset > UInt64(Int32.max) {
+            _ = emit(.boundsCheck(memory: argument.memory, end: argument.offset + UInt64(width)), [address])
+        }
+    }
+
+    mutating func branch(depth: Int) {
+        let index = frames.count - 1 - depth
+        if frames[index].kind == .function {
+            let values = Array(stack[(stack.count - frames[index].results.count)...])
+            terminate(.return(values))
+            return
+        }
+        let edge = branchEdge(depth: depth, slot: 0)
+        terminate(.jump(edge))
+    }
+
+    mutating func enterElse() {
+        var frame = frames.removeLast()
+        frame.sawElse = true
+        if !frame.dead {
+            if let block = current {
+                // The then-part falls through into the merge.
+                let values = Array(stack[(stack.count - frame.results.count)...])
+                let target = frame.target ?? function.newBlock()
+                frame.target = target
+                frame.pending.append(PendingEdge(block: block, slot: 0, values: values, locals: locals))
+                function.blocks[block.id].terminator = .jump(IREdge(target, []))
+            }
+            stack.removeLast(stack.count - frame.base)
+            stack.append(contentsOf: frame.entryValues)
+            locals = frame.entryLocals
+            startBlock(frame.elseBlock!)
+        }
+        frames.append(frame)
+    }
+
+    mutating func endFrame() {
+        let frame = frames.removeLast()
+        if frame.dead { return }
+        switch frame.kind {
+        case .function:
+            if current != nil {
+                let values = Array(stack[(stack.count - frame.results.count)...])
+                terminate(.return(values))
+            }
+        case .loop:
+            if current != nil {
+                let values = Array(stack[(stack.count - frame.results.count)...])
+                stack.removeLast(stack.count - frame.base)
+                stack.append(contentsOf: values)
+            }
+        case .block:
+            closeMerge(frame)
+        case .if:
+            var frame = frame
+            if !frame.sawElse {
+                // The implicit else passes the parameters through.
+                let elseBlock = frame.elseBlock!
+                let target = frame.target ?? function.newBlock()
+                frame.target = target
+                frame.pending.append(PendingEdge(block: elseBlock, slot: 0, values: frame.entryValues, locals: frame.entryLocals))
+                function.blocks[elseBlock.id].terminator = .jump(IREdge(target, []))
+                function.layout.append(elseBlock)
+            }
+            closeMerge(frame)
+        }
+    }
+
+    /// Unreachable code: only the structure matters until the frame that became unreachable
+    /// ends (or, for an `if`, reaches its `else`).
+    mutating func translateUnreachable(_ instruction: Instruction) {
+        switch instruction {
+        case .block, .loop, .if:
+            var frame = Frame(kind: .block, parameters: [], results: [], base: stack.count)
+            frame.dead = true
+            frames.append(frame)
+        case .else:
+            enterElse()
+        case .end:
+            endFrame()
+        default:
+            break
+        }
+    }
+}
