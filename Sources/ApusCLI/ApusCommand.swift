@@ -7,7 +7,7 @@ public struct ApusCommand: ParsableCommand {
         abstract: "Apus: a WebAssembly microkernel OS — host tool.",
         subcommands: [
             ValidateCommand.self, InspectCommand.self, WastCommand.self, InvokeCommand.self, RunCommand.self,
-            BenchCommand.self, DiffTestCommand.self, ExtractModulesCommand.self, ExecCommand.self, WasiTestCommand.self,
+            BenchCommand.self, DiffTestCommand.self, ExtractModulesCommand.self, ExecCommand.self, WasiTestCommand.self, CompileCommand.self,
         ]
     )
     public init() {}

@@ -33,6 +33,9 @@ public struct InvokeCommand: ParsableCommand {
     @Flag(help: "Check memory accesses explicitly instead of with guard regions.")
     public var explicitBoundsChecks = false
 
+    @Option(help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
+    public var tier: CompilerTier = .baseline
+
     public init() {}
 
     public func run() throws {
@@ -44,6 +47,7 @@ public struct InvokeCommand: ParsableCommand {
         }
         var configuration = Engine.Configuration()
         configuration.boundsChecks = explicitBoundsChecks ? .explicit : .guardRegion
+        configuration.tier = tier
         let engine = Engine(platform: HostedPlatform.shared, configuration: configuration)
         let module: WasmModule
         do throws(WasmError) {

@@ -2,11 +2,15 @@ import Testing
 import WasmFrontEnd
 @testable import WasmCompiler
 
-/// Every configuration the generated code must be correct in.
+/// Every configuration the generated code must be correct in: both tiers (the optimising one
+/// with the IR verifier after every pass), both bounds-check strategies, both ISA levels.
 let allConfigurations: [CompilerConfiguration] = [
     CompilerConfiguration(boundsChecks: .guardRegion, cpuFeatures: .baseline),
     CompilerConfiguration(boundsChecks: .explicit, cpuFeatures: X64CPUFeatures(
         hasPOPCNT: true, hasLZCNT: true, hasBMI1: true, hasBMI2: false, hasSSE41: true)),
+    CompilerConfiguration(boundsChecks: .guardRegion, cpuFeatures: .baseline, tier: .optimizing, verifyIR: true),
+    CompilerConfiguration(boundsChecks: .explicit, cpuFeatures: X64CPUFeatures(
+        hasPOPCNT: true, hasLZCNT: true, hasBMI1: true, hasBMI2: false, hasSSE41: true), tier: .optimizing, verifyIR: true),
 ]
 
 func load(_ builder: ModuleBuilder, _ configuration: CompilerConfiguration, memoryPages: Int = 0,

@@ -1,5 +1,6 @@
 import Foundation
 import HostedPlatform
+import WasmCompiler
 import WasmFrontEnd
 import WasmRuntime
 
@@ -27,7 +28,7 @@ public struct ApusEngine: BenchEngine {
     public init(configuration: Configuration) { self.configuration = configuration }
 
     /// Tiers Apus has: every one is measured with CPU-specific code on and forced off.
-    public static let tiers = ["baseline"]
+    public static let tiers = ["baseline", "optimizing"]
 
     /// All Apus columns of the table.
     public static func variants() -> [ApusEngine] {
@@ -56,6 +57,7 @@ extension ApusEngine: InProcessWasmEngine {
     public func compile(_ bytes: [UInt8]) throws -> Compiled {
         var engineConfiguration = Engine.Configuration()
         engineConfiguration.forceBaselineISA = !configuration.cpuSpecific
+        engineConfiguration.tier = CompilerTier(rawValue: configuration.tier) ?? .baseline
         let engine = Engine(platform: HostedPlatform.shared, configuration: engineConfiguration)
         let module: WasmModule
         do throws(WasmError) {

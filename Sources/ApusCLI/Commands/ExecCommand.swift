@@ -1,3 +1,4 @@
+import WasmCompiler
 import ArgumentParser
 import Foundation
 import WasmRuntime
@@ -38,6 +39,9 @@ public struct ExecCommand: ParsableCommand {
     @Flag(help: "Check memory accesses explicitly instead of with guard regions.")
     public var explicitBoundsChecks = false
 
+    @Option(help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
+    public var tier: CompilerTier = .baseline
+
     @Argument(parsing: .postTerminator, help: "Arguments for the program (after --).")
     public var arguments: [String] = []
 
@@ -60,7 +64,7 @@ public struct ExecCommand: ParsableCommand {
                                   preopens: directories.map(WASIProgram.Preopen.init(argument:)), inMemory: memfs)
         program.explicitBoundsChecks = explicitBoundsChecks
         program.programsDirectory = programsDirectory
-        let engine = WASIProgram.makeEngine(explicitBoundsChecks: explicitBoundsChecks)
+        let engine = WASIProgram.makeEngine(explicitBoundsChecks: explicitBoundsChecks, tier: tier)
         switch program.run(bytes: bytes, engine: engine) {
         case .exited(let code):
             throw ExitCode(Int32(truncatingIfNeeded: code))

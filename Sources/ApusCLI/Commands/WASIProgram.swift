@@ -1,3 +1,4 @@
+import WasmCompiler
 import Foundation
 import HostedPlatform
 import WASIPreview1
@@ -183,9 +184,10 @@ public struct WASIProgram {
     }
 
     /// A JIT engine on the hosted platform.
-    public static func makeEngine(explicitBoundsChecks: Bool = false) -> Engine {
+    public static func makeEngine(explicitBoundsChecks: Bool = false, tier: CompilerTier = .baseline) -> Engine {
         var configuration = Engine.Configuration()
         configuration.boundsChecks = explicitBoundsChecks ? .explicit : .guardRegion
+        configuration.tier = tier
         return Engine(platform: HostedPlatform.shared, configuration: configuration)
     }
 }

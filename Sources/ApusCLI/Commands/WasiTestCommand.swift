@@ -1,3 +1,4 @@
+import WasmCompiler
 import ArgumentParser
 import Foundation
 import WASIPreview1
@@ -26,6 +27,9 @@ public struct WasiTestCommand: ParsableCommand {
 
     @Flag(help: "Check memory accesses explicitly instead of with guard regions.")
     public var explicitBoundsChecks = false
+
+    @Option(help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
+    public var tier: CompilerTier = .baseline
 
     @Flag(help: "Print a line for passing tests too.")
     public var verbose = false
@@ -56,7 +60,7 @@ public struct WasiTestCommand: ParsableCommand {
             }
             return
         }
-        let engine = WASIProgram.makeEngine(explicitBoundsChecks: explicitBoundsChecks)
+        let engine = WASIProgram.makeEngine(explicitBoundsChecks: explicitBoundsChecks, tier: tier)
         var passed = 0, failed = 0, skipped = 0
         for test in WasiTestCommand.findTests(directories) {
             switch WasiTestCommand.runTest(atPath: test, engine: engine, inMemory: memfs) {

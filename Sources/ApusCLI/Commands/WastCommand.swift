@@ -70,7 +70,7 @@ public struct WastCommand: ParsableCommand {
         if inKernel {
             let passed: Bool
             do throws(KernelCommandError) {
-                passed = try InKernelSpecRun(scripts: scripts, smp: smp, timeoutSeconds: timeout, buildKernel: !noBuild).run()
+                passed = try InKernelSpecRun(scripts: scripts, smp: smp, timeoutSeconds: timeout, buildKernel: !noBuild, tier: tier).run()
             } catch {
                 StandardError.write("error: " + error.description + "\n")
                 throw ExitCode.failure

@@ -93,7 +93,15 @@ struct DiffSetupError: Error {
 
 /// The Apus engine shared by all modules of a run.
 final class ApusSide {
-    let engine = Engine(platform: HostedPlatform.shared)
+    let tier: CompilerTier
+    let engine: Engine
+
+    init(tier: CompilerTier = .baseline) {
+        self.tier = tier
+        var configuration = Engine.Configuration()
+        configuration.tier = tier
+        engine = Engine(platform: HostedPlatform.shared, configuration: configuration)
+    }
 
     func instantiate(_ bytes: [UInt8]) throws(DiffSetupError) -> ApusInstance {
         try ApusInstance(bytes: bytes, engine: engine)

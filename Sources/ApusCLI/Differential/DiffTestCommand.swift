@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WasmCompiler
 
 /// `apus difftest`: differential testing of the JIT against WasmKit's interpreter on random
 /// generated modules.
@@ -29,14 +30,25 @@ public struct DiffTestCommand: ParsableCommand {
     @Flag(help: "Print progress every 1000 modules.")
     public var progress = false
 
+    @Option(help: ArgumentHelp("Compiler tiers to compare with WasmKit (and so with each other), comma-separated.", valueName: "tiers"))
+    public var tier: String = "baseline,optimizing"
+
     public init() {}
 
     public func run() throws {
         let jobs = max(1, min(jobs, 64))
         let count = count, seed = seed, progress = progress
+        var parsedTiers: [CompilerTier] = []
+        for name in tier.split(separator: ",") {
+            guard let parsed = CompilerTier(rawValue: String(name)) else {
+                throw ValidationError("unknown tier '" + String(name) + "' (baseline, optimizing)")
+            }
+            parsedTiers.append(parsed)
+        }
+        let tiers = parsedTiers
         let shared = SharedTotals()
         DispatchQueue.concurrentPerform(iterations: jobs) { worker in
-            let tester = DifferentialTester()
+            let tester = DifferentialTester(tiers: tiers)
             var summary = DiffSummary()
             var index = worker
             while index < count {

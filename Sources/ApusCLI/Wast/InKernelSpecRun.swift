@@ -1,3 +1,4 @@
+import WasmCompiler
 import Dispatch
 import Foundation
 
@@ -11,6 +12,8 @@ struct InKernelSpecRun {
     var timeoutSeconds: Int
     /// Build the kernel first (kernel/build), or use the one in the build folder.
     var buildKernel = true
+    /// The kernel's compiler tier (kernel command line `tier=optimizing`).
+    var tier: CompilerTier = .baseline
 
     /// What the kernel printed, parsed.
     struct Report: Equatable {
@@ -97,7 +100,7 @@ struct InKernelSpecRun {
     /// timeout ended it. Every serial line goes to `log`.
     private func boot(_ workspace: KernelWorkspace, image: URL, log: URL) throws(KernelCommandError) -> (Int32, Report, Bool) {
         var report = Report()
-        let outcome = try workspace.boot(image: image, commandLine: "run=spec", smp: smp, memory: memory,
+        let outcome = try workspace.boot(image: image, commandLine: "run=spec" + (tier == .optimizing ? " tier=optimizing" : ""), smp: smp, memory: memory,
                                          timeoutSeconds: timeoutSeconds, log: log) { report.consume($0) }
         return (outcome.status, report, outcome.timedOut)
     }

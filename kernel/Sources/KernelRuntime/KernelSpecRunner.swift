@@ -40,7 +40,10 @@ enum KernelSpecRunner {
     }
     checkLiteralRescue()
     // The engine outlives every store (host functions reach it while a store is destroyed).
-    let engine = Engine(platform: KernelPlatform.shared)
+    var configuration = Engine.Configuration()
+    configuration.tier = boot.hasOption("tier=optimizing") ? .optimizing : .baseline
+    if configuration.tier == .optimizing { Log.info("spec: optimizing tier") }
+    let engine = Engine(platform: KernelPlatform.shared, configuration: configuration)
     var totals = SpecCounts()
     do throws(SpecBundleError) {
       var reader = try SpecBundleReader(bytes)

@@ -16,12 +16,16 @@ enum KernelWasm {
   static let userStackSize: UInt64 = 1 << 20
   /// Per-program limit on linear memory (`memory.grow` beyond it returns -1): 16 MiB.
   static let memoryPageLimit: UInt64 = 256
+  /// The compiler tier for programs and services: a boot setting (kernel command line
+  /// `tier=optimizing`), written once by `BootPrograms.run` before any program starts.
+  nonisolated(unsafe) static var tier: CompilerTier = .baseline
 
   /// The task body: runs `program` and leaves its exit status in the task.
   static func run(_ program: Program, _ module: UnsafeRawBufferPointer) {
     let task = Scheduler.currentTask
     var configuration = Engine.Configuration()
     configuration.memoryPageLimit = memoryPageLimit
+    configuration.tier = tier
     // The runtime writes VM data, code and linear memory directly: one user-access window for
     // all of it. The engine outlives every other runtime object, which `execute` releases
     // before it returns.

@@ -21,7 +21,7 @@ extension X64CodeGenerator {
     static let optimizingXMMs: [X64XMM] = [.xmm4, .xmm5, .xmm6, .xmm7, .xmm8, .xmm9, .xmm10, .xmm11, .xmm12, .xmm13, .xmm14]
     static let bridgeGPRs: [X64GPR] = [.rax, .rcx, .rdx, .r10]
     static let bridgeXMMs: [X64XMM] = [.xmm0, .xmm1, .xmm2, .xmm3]
-    public static var optimizingRegisters: AllocatableRegisters {
+    static var optimizingRegisters: AllocatableRegisters {
         AllocatableRegisters(integer: optimizingGPRs.count, float: optimizingXMMs.count)
     }
 
@@ -822,6 +822,11 @@ extension X64CodeGenerator {
             try bridge(.numeric(operation), operands, result, &lowering)
         }
     }
+}
+
+/// The registers the x86_64 lowering gives the register allocator (for tools).
+public enum X64RegisterFile {
+    public static var allocatable: AllocatableRegisters { X64CodeGenerator.optimizingRegisters }
 }
 
 /// Per-function state of the x86_64 lowering.
