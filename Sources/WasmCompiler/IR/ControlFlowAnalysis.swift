@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// Control-flow facts about an `IRFunction`: predecessors, reachability, dominators and the
 /// loops of the layout order. Computed on demand by the passes and the register allocator;
 /// recompute after a pass that changes edges.
@@ -11,7 +13,7 @@ public struct ControlFlowAnalysis {
     public private(set) var rpoNumber: [Int]
     /// Immediate dominator per block (the entry's is itself; -1 for unreachable blocks).
     public private(set) var immediateDominator: [Int]
-    /// Per block: its position in `IRFunction.layout` (-1 when removed).
+    /// Per block: its position in `IRFunction.liveBlocks` (-1 when removed).
     public private(set) var layoutPosition: [Int]
     /// Per block: the layout position of the last block of the loop it heads, or -1 when it is
     /// not a loop header (a loop is the layout range header…end; wasm's structure makes every
@@ -70,9 +72,8 @@ public struct ControlFlowAnalysis {
             }
         }
         layoutPosition = Array(repeating: -1, count: count)
-        for (position, block) in function.layout.enumerated() where !function.isRemoved[block.id] {
-            layoutPosition[block.id] = position
-        }
+        // Positions among the live blocks (`IRFunction.liveBlocks`).
+        for (position, block) in function.liveBlocks.enumerated() { layoutPosition[block.id] = position }
         loopEnd = Array(repeating: -1, count: count)
         for index in 0..<count where rpoNumber[index] >= 0 {
             let position = layoutPosition[index]

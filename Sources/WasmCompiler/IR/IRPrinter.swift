@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// The textual form of the IR (`apus compile --emit ir`):
 ///
 /// ```
@@ -8,8 +10,8 @@
 /// ```
 extension IRFunction {
     public var textualForm: String {
-        var text = "function \(functionIndex) (" + type.parameters.map(\.name).joined(separator: ", ") + ") -> ("
-            + type.results.map(\.name).joined(separator: ", ") + ")\n"
+        var text = "function \(functionIndex) (" + type.parameters.map { $0.name }.joined(separator: ", ") + ") -> ("
+            + type.results.map { $0.name }.joined(separator: ", ") + ")\n"
         for block in liveBlocks {
             let parameters = blocks[block.id].parameters.map { "\(name($0)): \(self.type(of: $0).name)" }
             text += "block\(block.id)(" + parameters.joined(separator: ", ") + "):\n"

@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// Checks the invariants every pass must keep; the tests run it after every pass.
 ///
 /// - every value is defined exactly once, where `values[v].definition` says;

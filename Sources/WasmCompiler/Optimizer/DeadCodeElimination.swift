@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// Removes blocks the entry cannot reach.
 public func removeUnreachableBlocks(_ function: inout IRFunction) {
     let analysis = ControlFlowAnalysis(function)

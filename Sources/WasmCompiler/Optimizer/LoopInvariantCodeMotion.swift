@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// Loop-invariant code motion: a pure instruction inside a loop whose operands are all
 /// defined before the loop moves to the end of the loop's preheader (the one block outside
 /// the loop that enters the header, ending in a jump). Inner loops are processed first, so

@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// The optimising tier's pass pipeline. `verifyEachPass` runs the IR verifier after every
 /// pass (the tests do; compilation in production does not).
 public struct PassPipeline: Sendable {

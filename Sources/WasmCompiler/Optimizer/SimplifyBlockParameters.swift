@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// Removes trivial block parameters: a parameter whose incoming arguments are all one value
 /// (or the parameter itself, around a loop) is that value. The translator gives every loop
 /// header a parameter per local; this pass keeps only the locals the loop really changes.

@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// Replacing values by others, shared by the passes: a pass records `v → w` while it scans and
 /// applies all records in one sweep over the function at the end.
 struct ValueSubstitution {

@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// Register allocation for the optimising tier: linear scan (Poletto & Sarkar) over live
 /// intervals in layout order, ISA-neutral. The ISA says how many allocatable registers each
 /// class has; the result names register *indices* (the lowering maps them to machine

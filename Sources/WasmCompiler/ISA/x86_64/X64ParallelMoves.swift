@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// Where a value is for a move: a register, a memory slot, or a constant to materialise.
 enum X64MoveLocation: Equatable {
     case none
