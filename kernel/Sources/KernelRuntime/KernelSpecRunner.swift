@@ -41,7 +41,7 @@ enum KernelSpecRunner {
     checkLiteralRescue()
     // The engine outlives every store (host functions reach it while a store is destroyed).
     var configuration = Engine.Configuration()
-    configuration.tier = boot.hasOption("tier=optimizing") ? .optimizing : .baseline
+    configuration.tier = KernelWasm.tier  // kernel command line tier=optimizing
     if configuration.tier == .optimizing { Log.info("spec: optimizing tier") }
     let engine = Engine(platform: KernelPlatform.shared, configuration: configuration)
     var totals = SpecCounts()

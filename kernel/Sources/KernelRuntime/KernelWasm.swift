@@ -18,7 +18,9 @@ enum KernelWasm {
   static let memoryPageLimit: UInt64 = 256
   /// The compiler tier for programs and services: a boot setting (kernel command line
   /// `tier=optimizing`), written once by `BootPrograms.run` before any program starts.
-  nonisolated(unsafe) static var tier: CompilerTier = .baseline
+  nonisolated(unsafe) private(set) static var tier: CompilerTier = .baseline
+
+  static func useOptimizingTier() { tier = .optimizing }
 
   /// The task body: runs `program` and leaves its exit status in the task.
   static func run(_ program: Program, _ module: UnsafeRawBufferPointer) {

@@ -5,7 +5,7 @@
 enum BootPrograms {
   static func run(_ boot: BootInfo) {
     #if KERNEL_EMBED_SHARED
-    if boot.hasOption("tier=optimizing") { KernelWasm.tier = .optimizing }
+    if boot.hasOption("tier=optimizing") { KernelWasm.useOptimizingTier() }
     if boot.hasOption("run=spec") { KernelSpecRunner.run(boot) }  // the spec bundle; never returns
     if boot.hasOption("run=wasi-tests") { KernelWasiTestRunner.run(boot) }  // never returns
     #endif
