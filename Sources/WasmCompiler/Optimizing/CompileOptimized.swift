@@ -15,11 +15,12 @@ public enum OptimizingCompilerLimits {
 /// lowering for the ISA.
 public func buildOptimizedIR(module: Module, context: ValidationContext, configuration: CompilerConfiguration,
                              body: FunctionBody, functionIndex: UInt32,
-                             pipeline: PassPipeline) throws(WasmError) -> IRFunction {
+                             pipeline: PassPipeline, immutableGlobals: [Bool]? = nil) throws(WasmError) -> IRFunction {
     var function = try WasmToIRTranslator.translate(module: module, context: context, configuration: configuration,
                                                     body: body, functionIndex: functionIndex)
     do {
-        try pipeline.run(&function, immutableGlobals: context.globals.map { !$0.isMutable })
+        // compileModule computes the table once per module; tools may leave it to us.
+        try pipeline.run(&function, immutableGlobals: immutableGlobals ?? context.globals.map { !$0.isMutable })
     } catch {
         throw WasmError.invalid("internal compiler error: IR verification failed \(error.message)", at: body.code.lowerBound,
                                 function: functionIndex)
@@ -31,7 +32,8 @@ extension X64CodeGenerator {
     mutating func compileOptimized(_ body: FunctionBody, functionIndex: UInt32, immutableGlobals: [Bool]) throws(WasmError) -> CompiledFunction {
         let pipeline = PassPipeline(verifyEachPass: configuration.verifyIR)
         let function = try buildOptimizedIR(module: module, context: context, configuration: configuration,
-                                            body: body, functionIndex: functionIndex, pipeline: pipeline)
+                                            body: body, functionIndex: functionIndex, pipeline: pipeline,
+                                            immutableGlobals: immutableGlobals)
         let allocation = allocateRegisters(function, registers: Self.optimizingRegisters)
         return try lowerOptimized(function, allocation: allocation)
     }
