@@ -78,9 +78,6 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         case .action(let action):
             return run(action).map(readMessage) { _ in .passed }
         case .assertReturn(let action, let expectations):
-            if expectations.contains(where: Self.involvesV128) {
-                return .skipped(text("v128 results (SIMD is not supported by the compiler yet)"))
-            }
             return run(action).map(readMessage) { results in
                 guard results.count == expectations.count else {
                     return .failed(action.description + ": expected " + String(expectations.count)
@@ -187,14 +184,10 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         switch action {
         case .get(_, let name):
             guard let global = instance.global(name) else { return .outcome(.failed(text("no exported global \"") + name + "\"")) }
-            if global.type.valueType == .v128 { return .outcome(.skipped(text("v128 global (SIMD)"))) }
             return .results([global.value])
         case .invoke(_, let name, let arguments):
             guard let function = instance.function(name) else {
                 return .outcome(.failed(text("no exported function \"") + name + "\""))
-            }
-            if function.type.parameters.contains(.v128) || function.type.results.contains(.v128) {
-                return .outcome(.skipped(text("v128 parameters or results (SIMD is not supported by the compiler yet)")))
             }
             var values: [Value] = []
             for argument in arguments {
@@ -240,28 +233,43 @@ public struct RuntimeSpecExecutor: SpecExecutor {
 
     // MARK: Values
 
-    /// The runtime value of a script argument; nil for values the executor cannot pass (v128,
-    /// function references).
+    /// The runtime value of a script argument; nil for values the executor cannot pass
+    /// (function references).
     static func value(_ value: SpecValue) -> Value? {
         switch value {
         case .i32(let bits): return .i32(bits)
         case .i64(let bits): return .i64(bits)
         case .f32(let bits): return .f32(bits)
         case .f64(let bits): return .f64(bits)
-        case .v128: return nil
+        case .v128(let vector): return .v128(vector)
         case .nullReference(let type): return type == .funcref ? .funcref(nil) : .externref(nil)
         case .functionReference: return nil
         case .externReference(let number): return .externref(UInt64(number))
         }
     }
 
-    static func involvesV128(_ expectation: SpecExpectation) -> Bool {
-        switch expectation {
-        case .value(let value): return value.type == .v128
-        case .floatLanes: return true
-        case .either(let alternatives): return alternatives.contains(where: involvesV128)
-        default: return false
+    /// Float lanes of a v128 result: exact bits, or (for a NaN pattern) any arithmetic NaN.
+    static func lanesMatch(_ vector: V128, type: ValueType, _ lanes: [SpecLaneExpectation]) -> Bool {
+        let double = type == .f64
+        guard lanes.count == (double ? 2 : 4) else { return false }
+        for (index, lane) in lanes.enumerated() {
+            let bits: UInt64
+            if double {
+                bits = index == 0 ? vector.low : vector.high
+            } else {
+                let word = index < 2 ? vector.low : vector.high
+                bits = (word >> (32 * UInt64(index % 2))) & 0xFFFF_FFFF
+            }
+            switch lane {
+            case .bits(let expected):
+                let mask: UInt64 = double ? UInt64.max : 0xFFFF_FFFF
+                if bits != expected & mask { return false }
+            case .nan:
+                let quiet: UInt64 = double ? 0x7ff8_0000_0000_0000 : 0x7fc0_0000
+                if bits & quiet != quiet { return false }
+            }
         }
+        return true
     }
 
     /// Whether `result` is what the script expects: floats bit for bit, NaN patterns by class.
@@ -273,6 +281,7 @@ public struct RuntimeSpecExecutor: SpecExecutor {
             case (.i64(let a), .i64(let b)): return a == b
             case (.f32(let a), .f32(let b)): return a == b
             case (.f64(let a), .f64(let b)): return a == b
+            case (.v128(let a), .v128(let b)): return a == b
             case (.nullReference(.funcref), .funcref(nil)): return true
             case (.nullReference(.externref), .externref(nil)): return true
             case (.functionReference, .funcref(let function)): return function != nil
@@ -291,8 +300,9 @@ public struct RuntimeSpecExecutor: SpecExecutor {
             case .f64(let bits): return type == .f64 && bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000
             default: return false
             }
-        case .floatLanes:
-            return false
+        case .floatLanes(let type, let lanes):
+            guard case .v128(let vector) = result else { return false }
+            return Self.lanesMatch(vector, type: type, lanes)
         case .nullReference(let type):
             switch result {
             case .funcref(nil): return type == nil || type == .funcref

@@ -10,20 +10,27 @@ public struct X64CPUFeatures: Equatable, Sendable {
     public var hasBMI1: Bool
     /// BMI2 (CPUID.7.0:EBX bit 8).
     public var hasBMI2: Bool
-    /// SSE4.1 (`roundss`/`roundsd`; CPUID.1:ECX bit 19).
+    /// SSSE3 (`pshufb`, `pabs*`, `pmulhrsw`, `palignr`; CPUID.1:ECX bit 9).
+    public var hasSSSE3: Bool
+    /// SSE4.1 (`roundss`/`roundsd`, `pinsr*`/`pextr*`, `pmovsx*`, `pmulld`…; CPUID.1:ECX bit 19).
     public var hasSSE41: Bool
+    /// SSE4.2 (`pcmpgtq`; CPUID.1:ECX bit 20).
+    public var hasSSE42: Bool
     /// AVX (CPUID.1:ECX bit 28; also needs OS support, reported by OSXSAVE bit 27).
     public var hasAVX: Bool
     /// AVX2 (CPUID.7.0:EBX bit 5).
     public var hasAVX2: Bool
 
     public init(hasPOPCNT: Bool = false, hasLZCNT: Bool = false, hasBMI1: Bool = false, hasBMI2: Bool = false,
-                hasSSE41: Bool = false, hasAVX: Bool = false, hasAVX2: Bool = false) {
+                hasSSE41: Bool = false, hasAVX: Bool = false, hasAVX2: Bool = false,
+                hasSSSE3: Bool = false, hasSSE42: Bool = false) {
         self.hasPOPCNT = hasPOPCNT
         self.hasLZCNT = hasLZCNT
         self.hasBMI1 = hasBMI1
         self.hasBMI2 = hasBMI2
         self.hasSSE41 = hasSSE41
+        self.hasSSSE3 = hasSSSE3
+        self.hasSSE42 = hasSSE42
         self.hasAVX = hasAVX
         self.hasAVX2 = hasAVX2
     }
@@ -41,7 +48,9 @@ public struct X64CPUFeatures: Equatable, Sendable {
             hasBMI2: bit(leaf7EBX, 8),
             hasSSE41: bit(leaf1ECX, 19),
             hasAVX: osxsave && bit(leaf1ECX, 28),
-            hasAVX2: osxsave && bit(leaf1ECX, 28) && bit(leaf7EBX, 5))
+            hasAVX2: osxsave && bit(leaf1ECX, 28) && bit(leaf7EBX, 5),
+            hasSSSE3: bit(leaf1ECX, 9),
+            hasSSE42: bit(leaf1ECX, 20))
     }
 
     /// Nothing beyond SSE2: every optional instruction uses its fallback sequence.

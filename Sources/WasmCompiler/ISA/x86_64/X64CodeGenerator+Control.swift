@@ -132,12 +132,14 @@ extension X64CodeGenerator {
     // MARK: Calls
 
     /// Spills everything and copies the top `count` operands to the outgoing argument area.
-    mutating func prepareCallArguments(count: Int, slotCount: Int) {
+    mutating func prepareCallArguments(_ type: FunctionType) {
         spillAll()
-        maxOutgoingSlots = max(maxOutgoingSlots, slotCount)
+        maxOutgoingSlots = max(maxOutgoingSlots, Self.slotCount(type.parameters), Self.slotCount(type.results))
+        let count = type.parameters.count
         let first = stack.count - count
+        let offsets = Self.slotOffsets(type.parameters)
         for index in 0..<count {
-            store(stack[first + index], to: .at(.rsp, Int32(8 * index)), position: first + index)
+            store(stack[first + index], to: .at(.rsp, Int32(offsets[index])), position: first + index)
         }
         truncateStack(to: first)
     }
@@ -145,14 +147,15 @@ extension X64CodeGenerator {
     /// After a call: reload the pinned registers and push the results from the outgoing area.
     mutating func finishCall(results: [ValueType]) {
         reloadContext()
+        let offsets = Self.slotOffsets(results)
         for (index, type) in results.enumerated() {
-            pushLoaded(type, from: .at(.rsp, Int32(8 * index)))
+            pushLoaded(type, from: .at(.rsp, Int32(offsets[index])))
         }
     }
 
     mutating func emitCall(function: UInt32, at offset: Int) throws(WasmError) {
         let type = context.types[Int(context.functionTypeIndices[Int(function)])]
-        prepareCallArguments(count: type.parameters.count, slotCount: max(type.parameters.count, type.results.count))
+        prepareCallArguments(type)
         if Int(function) < context.importedFunctionCount {
             let entry = try displacement(function, scale: VMFuncRefLayout.size, at: offset)
             assembler.mov(.bits64, .rax, .at(Self.contextRegister, Int32(VMContextLayout.functions)))
@@ -170,7 +173,7 @@ extension X64CodeGenerator {
         let tableDisplacement = try displacement(table, scale: 8, at: offset)
         let typeDisplacement = try displacement(typeIndex, scale: 8, at: offset)
         let index = popGPR()
-        prepareCallArguments(count: type.parameters.count, slotCount: max(type.parameters.count, type.results.count))
+        prepareCallArguments(type)
         // rax = VMTable*, r11 = element index (zero-extended).
         assembler.mov(.bits32, Self.scratch, index)
         release(index)
@@ -231,7 +234,7 @@ extension X64CodeGenerator {
         let secondPosition = stack.count - 1
         let second = pop()
         let type = second.type
-        if type == .f32 || type == .f64 {
+        if type == .f32 || type == .f64 || type == .v128 {
             let secondRegister = materializeXMM(second, position: secondPosition)
             let firstRegister = popXMM()
             let keep = assembler.newLabel()

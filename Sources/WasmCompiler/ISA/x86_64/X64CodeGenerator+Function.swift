@@ -9,6 +9,7 @@ extension X64CodeGenerator {
         let type = validator.type
         parameterCount = type.parameters.count
         parameterTypes = type.parameters
+        parameterSlots = Self.slotOffsets(type.parameters).map { $0 / 8 }
         functionResults = type.results
         localRuns = body.locals
         localRunEnds.removeAll(keepingCapacity: true)
@@ -22,7 +23,7 @@ extension X64CodeGenerator {
         // error is kept and reported after the whole module validated, so that an invalid
         // module reports its validation error like `validateModule` does.
         var generating = true
-        if declaredLocalCount * 8 > Self.maximumFrameBytes / 2 {
+        if declaredLocalCount * slotBytes > Self.maximumFrameBytes / 2 {
             deferError(limitError("too many locals for this implementation", at: body.code.lowerBound))
             generating = false
             declaredLocalCount = 0
@@ -69,7 +70,7 @@ extension X64CodeGenerator {
         }
 
         emitTrapStubs()
-        let frameBytes = Self.fixedFrameBytes + 8 * (declaredLocalCount + maxStackHeight + maxOutgoingSlots)
+        let frameBytes = Self.fixedFrameBytes + slotBytes * (declaredLocalCount + maxStackHeight) + 8 * maxOutgoingSlots
         guard frameBytes <= Self.maximumFrameBytes else {
             deferError(limitError("function frame too large for this implementation", at: body.code.lowerBound))
             return CompiledFunction(codeOffset: UInt32(start), codeSize: 0, frameSize: 0)
@@ -106,13 +107,15 @@ extension X64CodeGenerator {
         frameSizePatches.append(assembler.offset - 4)
         assembler.mov(.bits64, .at(.rbp, Self.savedContextOffset), Self.contextRegister)
         assembler.mov(.bits64, .at(.rbp, -16), immediate: 0)
-        if declaredLocalCount > 0 && declaredLocalCount <= 8 {
-            for index in 0..<declaredLocalCount {
-                assembler.mov(.bits64, localAddress(parameterCount + index), immediate: 0)
+        // The declared locals occupy the quadwords just below [rbp - 16].
+        let localQuadwords = declaredLocalCount * slotBytes / 8
+        if localQuadwords > 0 && localQuadwords <= 8 {
+            for index in 0..<localQuadwords {
+                assembler.mov(.bits64, .at(.rbp, Int32(-(Self.fixedFrameBytes + 8 * (index + 1)))), immediate: 0)
             }
-        } else if declaredLocalCount > 8 {
+        } else if localQuadwords > 8 {
             assembler.lea(.rdi, localAddress(parameterCount + declaredLocalCount - 1))
-            assembler.movImmediate(.bits32, .rcx, UInt64(declaredLocalCount))
+            assembler.movImmediate(.bits32, .rcx, UInt64(localQuadwords))
             assembler.alu(.xor, .bits32, .rax, .rax)
             assembler.repStosq()
         }
@@ -123,8 +126,9 @@ extension X64CodeGenerator {
     mutating func emitReturn() {
         let results = functionResults
         let first = stack.count - results.count
+        let offsets = Self.slotOffsets(results)
         for index in 0..<results.count {
-            store(stack[first + index], to: .at(.rbp, Int32(16 + 8 * index)), position: first + index)
+            store(stack[first + index], to: .at(.rbp, Int32(16 + offsets[index])), position: first + index)
         }
         assembler.leave()
         assembler.ret()
@@ -308,8 +312,24 @@ extension X64CodeGenerator {
             assembler.lea(register, .at(register, try displacement(function, scale: VMFuncRefLayout.size, at: offset)))
             pushGPR(.funcref, register)
 
-        case .v128Const, .i8x16Shuffle, .simd, .simdLoad, .v128Store, .simdLoadLane, .simdStoreLane, .simdLane:
-            throw limitError("SIMD instructions are not supported by the baseline compiler yet", at: offset)
+        case .v128Const(let value):
+            let register = allocateXMM()
+            loadVectorConstant(register, value)
+            pushXMM(.v128, register)
+        case .i8x16Shuffle(let lanes):
+            emitShuffle(lanes)
+        case .simd(let operation):
+            try emitSIMD(operation, at: offset)
+        case .simdLoad(let operation, let argument):
+            try emitSIMDLoad(operation, argument, at: offset)
+        case .v128Store(let argument):
+            try emitVectorStore(argument, at: offset)
+        case .simdLoadLane(let operation, let argument, let lane):
+            try emitLoadLane(operation, argument, lane: lane, at: offset)
+        case .simdStoreLane(let operation, let argument, let lane):
+            try emitStoreLane(operation, argument, lane: lane, at: offset)
+        case .simdLane(let operation, let lane):
+            emitLaneOperation(operation, lane: lane)
         }
     }
 
@@ -327,9 +347,6 @@ extension X64CodeGenerator {
                 if localRunEnds[middle] > Int(index) { high = middle } else { low = middle + 1 }
             }
             if low < localRuns.count { type = localRuns[low].type }
-        }
-        if type == .v128 {
-            throw limitError("SIMD instructions are not supported by the baseline compiler yet", at: offset)
         }
         return type
     }

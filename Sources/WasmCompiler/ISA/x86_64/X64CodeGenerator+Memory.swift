@@ -132,18 +132,11 @@ extension X64CodeGenerator {
 
     mutating func emitGlobalGet(_ index: UInt32, at offset: Int) throws(WasmError) {
         let type = context.globals[Int(index)].valueType
-        if type == .v128 {
-            throw limitError("SIMD instructions are not supported by the baseline compiler yet", at: offset)
-        }
         try loadGlobalCell(index, into: Self.scratch, at: offset)
         pushLoaded(type, from: .at(Self.scratch))
     }
 
     mutating func emitGlobalSet(_ index: UInt32, at offset: Int) throws(WasmError) {
-        let type = context.globals[Int(index)].valueType
-        if type == .v128 {
-            throw limitError("SIMD instructions are not supported by the baseline compiler yet", at: offset)
-        }
         let (entry, value) = popToRegister()
         try loadGlobalCell(index, into: Self.scratch, at: offset)
         store(StackEntry(type: entry.type, location: value), to: .at(Self.scratch))

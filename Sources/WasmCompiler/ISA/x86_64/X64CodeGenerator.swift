@@ -16,15 +16,17 @@ import WasmFrontEnd
 ///
 /// Frame (rbp-relative):
 /// ```
-///   [rbp + 16 + 8*i]   argument / result slot i (reserved by the caller)
+///   [rbp + 16 + 8*i]   argument / result slot i (reserved by the caller; a v128 takes two)
 ///   [rbp + 8]          return address
 ///   [rbp]              caller's rbp
 ///   [rbp - 8]          saved VMContext (r15)
 ///   [rbp - 16]         reserved (zeroed by the prologue)
-///   [rbp - 24 - 8*j]   declared local j (parameters live in their argument slots)
-///   below              value-stack slots, then the outgoing argument area at [rsp]
+///   [rbp - 16 - S*(j+1)] declared local j (parameters live in their argument slots)
+///   below              value-stack slots (S bytes each), then the outgoing argument area at [rsp]
 /// ```
-/// rsp stays 16-byte aligned for the whole body, so calls need no adjustment.
+/// S, the size of a local or value-stack slot, is 8 bytes, or 16 (16-byte aligned) in modules
+/// that use v128 values. rsp stays 16-byte aligned for the whole body, so calls need no
+/// adjustment.
 ///
 /// Scratch registers never allocated: r11 and xmm15. Pinned: r15 (VMContext), r14 (memory-0
 /// base), rbp, rsp.
@@ -61,6 +63,10 @@ struct X64CodeGenerator {
     var trapLabels: [X64Label?] = []
     var builtinTrapDispatch: X64Label?
     var functionIndex: UInt32 = 0
+    /// Bytes of a local or value-stack slot: 16 when the module uses v128 values, else 8.
+    let slotBytes: Int
+    /// The first 8-byte argument slot of each parameter (a v128 takes two).
+    var parameterSlots: [Int] = []
 
     static let allocatableGPRs: [X64GPR] = [.rax, .rcx, .rdx, .rbx, .rsi, .rdi, .r8, .r9, .r10, .r12, .r13]
     static let allocatableXMMs: [X64XMM] = [.xmm0, .xmm1, .xmm2, .xmm3, .xmm4, .xmm5, .xmm6, .xmm7,
@@ -112,9 +118,41 @@ struct X64CodeGenerator {
         self.configuration = configuration
         self.module = module
         self.context = context
+        slotBytes = Self.usesVectors(module: module, context: context) ? 16 : 8
+    }
+
+    /// Whether any function of the module can hold a v128 value: one of its types, globals or
+    /// locals is v128, or a body contains a SIMD prefix byte (a conservative byte scan: an
+    /// immediate that happens to be 0xFD only costs larger slots).
+    static func usesVectors(module: Module, context: ValidationContext) -> Bool {
+        if context.types.contains(where: { $0.parameters.contains(.v128) || $0.results.contains(.v128) }) { return true }
+        if context.globals.contains(where: { $0.valueType == .v128 }) { return true }
+        for body in module.functionBodies {
+            if body.locals.contains(where: { $0.type == .v128 }) { return true }
+            if module.bytes[body.code].contains(0xFD) { return true }
+        }
+        return false
+    }
+
+    /// Byte offsets of consecutive values in argument/result slots (a v128 takes 16 bytes).
+    static func slotOffsets(_ types: [ValueType]) -> [Int] {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(types.count)
+        var next = 0
+        for type in types {
+            offsets.append(next)
+            next += type == .v128 ? 16 : 8
+        }
+        return offsets
+    }
+
+    /// Number of 8-byte argument/result slots `types` occupy.
+    static func slotCount(_ types: [ValueType]) -> Int {
+        types.reduce(0) { $0 + ($1 == .v128 ? 2 : 1) }
     }
 
     var features: X64CPUFeatures { configuration.cpuFeatures }
+    var usesVectors: Bool { slotBytes == 16 }
     var hasMemory: Bool { !context.memories.isEmpty }
 
     // MARK: Errors
@@ -134,13 +172,20 @@ struct X64CodeGenerator {
 
     func localAddress(_ index: Int) -> X64Memory {
         if index < parameterCount {
-            return .at(.rbp, Int32(16 + 8 * index))
+            return .at(.rbp, Int32(16 + 8 * parameterSlots[index]))
         }
-        return .at(.rbp, Int32(-(Self.fixedFrameBytes + 8 * (index - parameterCount + 1))))
+        return .at(.rbp, Int32(-(Self.fixedFrameBytes + slotBytes * (index - parameterCount + 1))))
     }
 
     func slotAddress(_ position: Int) -> X64Memory {
-        .at(.rbp, Int32(-(Self.fixedFrameBytes + 8 * declaredLocalCount + 8 * (position + 1))))
+        .at(.rbp, Int32(-(Self.fixedFrameBytes + slotBytes * declaredLocalCount + slotBytes * (position + 1))))
+    }
+
+    /// Byte `byte` of the slot of stack position `position`.
+    func slotAddress(_ position: Int, byte: Int) -> X64Memory {
+        var address = slotAddress(position)
+        address.displacement += Int32(byte)
+        return address
     }
 
     // MARK: Registers
@@ -248,7 +293,11 @@ struct X64CodeGenerator {
         case .gpr(let register):
             assembler.mov(.bits64, address, register)
         case .xmm(let register):
-            assembler.movFloat(entry.type == .f32 ? .single : .double, address, register)
+            if entry.type == .v128 {
+                assembler.movdqu(address, register)
+            } else {
+                assembler.movFloat(entry.type == .f32 ? .single : .double, address, register)
+            }
         case .constant(let bits):
             if Int64(bitPattern: bits) >= Int64(Int32.min) && Int64(bitPattern: bits) <= Int64(Int32.max) {
                 assembler.mov(.bits64, address, immediate: Int32(truncatingIfNeeded: bits))
@@ -260,8 +309,13 @@ struct X64CodeGenerator {
             guard let position else { preconditionFailure("spilled operand without a position") }
             let source = slotAddress(position)
             if source != address {
-                assembler.mov(.bits64, Self.scratch, source)
-                assembler.mov(.bits64, address, Self.scratch)
+                if entry.type == .v128 {
+                    assembler.movdqu(Self.scratchXMM, source)
+                    assembler.movdqu(address, Self.scratchXMM)
+                } else {
+                    assembler.mov(.bits64, Self.scratch, source)
+                    assembler.mov(.bits64, address, Self.scratch)
+                }
             }
         }
     }
@@ -329,7 +383,11 @@ struct X64CodeGenerator {
             return register
         case .spilled:
             let register = allocateXMM()
-            assembler.movFloat(entry.type == .f32 ? .single : .double, register, slotAddress(position))
+            if entry.type == .v128 {
+                assembler.movdqu(register, slotAddress(position))
+            } else {
+                assembler.movFloat(entry.type == .f32 ? .single : .double, register, slotAddress(position))
+            }
             return register
         case .gpr:
             preconditionFailure("float operand in a general-purpose register")
@@ -355,7 +413,7 @@ struct X64CodeGenerator {
     /// register.
     mutating func popToRegister() -> (StackEntry, Location) {
         let entry = stack[stack.count - 1]
-        if entry.type == .f32 || entry.type == .f64 {
+        if entry.type == .f32 || entry.type == .f64 || entry.type == .v128 {
             return (entry, .xmm(popXMM()))
         }
         return (entry, .gpr(popGPR()))
@@ -364,6 +422,10 @@ struct X64CodeGenerator {
     /// Loads 8 bytes (or the type's width) from memory into a new register of the type's class.
     mutating func pushLoaded(_ type: ValueType, from address: X64Memory) {
         switch type {
+        case .v128:
+            let register = allocateXMM()
+            assembler.movdqu(register, address)
+            pushXMM(type, register)
         case .f32, .f64:
             let register = allocateXMM()
             assembler.movFloat(type == .f32 ? .single : .double, register, address)
