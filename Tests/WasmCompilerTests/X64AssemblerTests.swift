@@ -230,11 +230,68 @@ import Testing
         ])
     }
 
+    /// Every packed form, by mnemonic (the case names are the mnemonics), with a high register
+    /// on each side and with a REX-extended memory operand.
+    @Test func vectorInstructions() throws {
+        // Forms that read 64 bits from memory; movlhps/movhlps have no memory form (those
+        // encodings are movhps/movlps).
+        let halfWidth: [X64Assembler.VectorOperation] = [.cvtdq2pd, .cvtps2pd, .pmovsxbw, .pmovsxwd, .pmovsxdq,
+                                                         .pmovzxbw, .pmovzxwd, .pmovzxdq]
+        var cases: [Case] = []
+        for operation in X64Assembler.VectorOperation.allCases {
+            let name = String(describing: operation)
+            let implicit = operation == .pblendvb ? ",xmm0" : ""
+            cases.append((name + " xmm1,xmm10" + implicit, { $0.vector(operation, .xmm1, .xmm10) }))
+            guard operation != .movlhps && operation != .movhlps else { continue }
+            let width = halfWidth.contains(operation) ? "QWORD" : "XMMWORD"
+            cases.append((name + " xmm9," + width + " PTR [r13+0x10]" + implicit,
+                          { $0.vector(operation, .xmm9, .at(.r13, 16)) }))
+        }
+        for operation in X64Assembler.VectorImmediateOperation.allCases {
+            // objdump names the compare predicates (5 = not less than).
+            var text = String(describing: operation) + " xmm2,xmm11,0x5"
+            if operation == .cmpps { text = "cmpnltps xmm2,xmm11" }
+            if operation == .cmppd { text = "cmpnltpd xmm2,xmm11" }
+            cases.append((text, { $0.vector(operation, .xmm2, .xmm11, immediate: 5) }))
+        }
+        for operation in X64Assembler.VectorShiftImmediate.allCases {
+            let name = String(describing: operation)
+            cases.append((name + " xmm12,0x7", { $0.vectorShift(operation, .xmm12, by: 7) }))
+        }
+        try check(cases)
+    }
+
+    @Test func vectorMovesAndLanes() throws {
+        try check([
+            ("movdqu xmm3,XMMWORD PTR [rbp-0x30]", { $0.movdqu(.xmm3, .at(.rbp, -48)) }),
+            ("movdqu XMMWORD PTR [r14+r11*1+0x8],xmm12", { $0.movdqu(X64Memory(base: .r14, index: .r11, displacement: 8), .xmm12) }),
+            ("movq xmm0,QWORD PTR [r14+r11*1]", { $0.movq(.xmm0, X64Memory(base: .r14, index: .r11)) }),
+            ("movq xmm8,xmm1", { $0.movq(.xmm8, .xmm1) }),
+            ("movq QWORD PTR [rsp+0x8],xmm9", { $0.movq(.at(.rsp, 8), .xmm9) }),
+            ("movd xmm2,DWORD PTR [rax]", { $0.movd(.xmm2, .at(.rax)) }),
+            ("movd DWORD PTR [r8],xmm10", { $0.movd(.at(.r8), .xmm10) }),
+            ("pmovmskb r9d,xmm3", { $0.pmovmskb(.r9, .xmm3) }),
+            ("movmskps eax,xmm11", { $0.movmsk(.single, .rax, .xmm11) }),
+            ("movmskpd ecx,xmm1", { $0.movmsk(.double, .rcx, .xmm1) }),
+            ("pextrw eax,xmm9,0x7", { $0.pextrw(.rax, .xmm9, lane: 7) }),
+            ("pinsrw xmm1,r10d,0x3", { $0.pinsrw(.xmm1, .r10, lane: 3) }),
+            ("pinsrw xmm1,WORD PTR [r14+r11*1],0x3", { $0.pinsrw(.xmm1, X64Memory(base: .r14, index: .r11), lane: 3) }),
+            ("pinsrb xmm2,esi,0xf", { $0.pinsr(.byte, .xmm2, .rsi, lane: 15) }),
+            ("pinsrd xmm10,r12d,0x2", { $0.pinsr(.dword, .xmm10, .r12, lane: 2) }),
+            ("pinsrq xmm3,rax,0x1", { $0.pinsr(.qword, .xmm3, .rax, lane: 1) }),
+            ("pinsrb xmm2,BYTE PTR [rax],0x1", { $0.pinsr(.byte, .xmm2, .at(.rax), lane: 1) }),
+            ("pextrb edx,xmm4,0x9", { $0.pextr(.byte, .rdx, .xmm4, lane: 9) }),
+            ("pextrd r13d,xmm14,0x3", { $0.pextr(.dword, .r13, .xmm14, lane: 3) }),
+            ("pextrq rbx,xmm1,0x1", { $0.pextr(.qword, .rbx, .xmm1, lane: 1) }),
+            ("pextrb BYTE PTR [r14+r11*1],xmm4,0x9", { $0.pextr(.byte, X64Memory(base: .r14, index: .r11), .xmm4, lane: 9) }),
+        ])
+    }
+
     @Test func cpuFeaturesDecodeCPUIDBits() {
-        let features = X64CPUFeatures(leaf1ECX: 1 << 23 | 1 << 19 | 1 << 27 | 1 << 28,
+        let features = X64CPUFeatures(leaf1ECX: 1 << 23 | 1 << 19 | 1 << 27 | 1 << 28 | 1 << 9 | 1 << 20,
                                       leaf7EBX: 1 << 3 | 1 << 8 | 1 << 5, extendedLeaf1ECX: 1 << 5)
         #expect(features == X64CPUFeatures(hasPOPCNT: true, hasLZCNT: true, hasBMI1: true, hasBMI2: true,
-                                           hasSSE41: true, hasAVX: true, hasAVX2: true))
+                                           hasSSE41: true, hasAVX: true, hasAVX2: true, hasSSSE3: true, hasSSE42: true))
         let noOS = X64CPUFeatures(leaf1ECX: 1 << 28, leaf7EBX: 1 << 5, extendedLeaf1ECX: 0)
         #expect(!noOS.hasAVX && !noOS.hasAVX2)
         #expect(X64CPUFeatures.baseline == X64CPUFeatures(leaf1ECX: 0, leaf7EBX: 0, extendedLeaf1ECX: 0))

@@ -4,7 +4,7 @@ extension X64Assembler {
     /// `op xmm, xmm/m128`. Memory operands of these forms must be 16-byte aligned (except the
     /// loads named `…u` and the 64-bit/32-bit loads), so generated code uses registers or
     /// frame slots for them.
-    public enum VectorOperation: Sendable {
+    public enum VectorOperation: CaseIterable, Sendable {
         // SSE2 integer
         case paddb, paddw, paddd, paddq, psubb, psubw, psubd, psubq
         case paddsb, paddsw, paddusb, paddusw, psubsb, psubsw, psubusb, psubusw
@@ -172,7 +172,7 @@ extension X64Assembler {
     }
 
     /// `op xmm, xmm/m128, imm8`.
-    public enum VectorImmediateOperation: Sendable {
+    public enum VectorImmediateOperation: CaseIterable, Sendable {
         case pshufd, pshuflw, pshufhw, shufps, shufpd, cmpps, cmppd
         /// SSSE3.
         case palignr
@@ -211,7 +211,7 @@ extension X64Assembler {
     }
 
     /// Shifts of every lane by an immediate: `66 0F 71/72/73 /n ib`.
-    public enum VectorShiftImmediate: Sendable {
+    public enum VectorShiftImmediate: CaseIterable, Sendable {
         case psllw, pslld, psllq, psrlw, psrld, psrlq, psraw, psrad
         /// Whole-register byte shifts.
         case pslldq, psrldq
