@@ -8,14 +8,11 @@ import WasmRuntime
 public struct RuntimeSpecExecutor: SpecExecutor {
     /// Why a module cannot be used by later actions.
     private indirect enum Unavailable {
-        /// SIMD, which the compiler does not support yet: later actions are skipped.
-        case unsupported(String)
         /// The module failed (already counted): later actions are skipped with this reason.
         case failed(String)
 
         var reason: String {
             switch self {
-            case .unsupported(let why): return text("module skipped: ") + why
             case .failed(let why): return text("its module is unavailable: ") + why
             }
         }
@@ -95,8 +92,6 @@ public struct RuntimeSpecExecutor: SpecExecutor {
             switch instantiate(module) {
             case .success:
                 return .failed(text("instantiation succeeded, expected trap \"") + message + "\"")
-            case .failure(.unsupported(let why)):
-                return .skipped(why)
             case .failure(.failed(let why, let error)):
                 guard let error, error.kind == .trap else { return .failed(text("expected trap \"") + message + "\", got " + why) }
                 let actual = readMessage(error.message)
@@ -107,8 +102,6 @@ public struct RuntimeSpecExecutor: SpecExecutor {
             switch instantiate(module) {
             case .success:
                 return .failed(text("instantiation succeeded, expected \"") + message + "\"")
-            case .failure(.unsupported(let why)):
-                return .skipped(why)
             case .failure(.failed(let why, let error)):
                 guard let error, error.kind == .unlinkable else { return .failed("expected \"" + message + "\", got " + why) }
                 return Self.messageMatches(readMessage(error.message), expected: message)
@@ -120,8 +113,6 @@ public struct RuntimeSpecExecutor: SpecExecutor {
     // MARK: Modules
 
     private indirect enum InstantiationFailure: Error {
-        /// The compiler does not support something the module uses (SIMD).
-        case unsupported(String)
         /// Compilation or instantiation failed; the runtime's error when it got that far.
         case failed(String, InstantiationError?)
     }
@@ -131,8 +122,6 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         do throws(WasmError) {
             module = try WasmModule(engine: engine, bytes: spec.binary)
         } catch {
-            let message = readMessage(error.message)
-            if SpecStrings.contains(message, "SIMD") { return .failure(.unsupported(message)) }
             return .failure(.failed(text("compilation failed: ") + SpecModuleCheck.describe(error, readMessage), nil))
         }
         do throws(InstantiationError) {
@@ -147,9 +136,6 @@ public struct RuntimeSpecExecutor: SpecExecutor {
         case .success(let instance):
             setCurrent(.instance(instance), name: name)
             return .passed
-        case .failure(.unsupported(let why)):
-            setCurrent(.unavailable(.unsupported(why)), name: name)
-            return .skipped(why)
         case .failure(.failed(let why, _)):
             setCurrent(.unavailable(.failed(text("module at line ") + String(spec.line) + " failed")), name: name)
             return .failed(why)

@@ -352,4 +352,34 @@ func rotl64(_ value: Int64, _ count: Int) -> Int64 {
         #expect(instance.call(6, [3]) == .values([]))
         #expect(instance.call(3, [3, 41]) == .trap(.uninitializedElement))
     }
+
+    /// v128 values in 16-byte slots: parameters between scalars (two argument slots each),
+    /// more v128 locals and operands than vector registers (spills), a call passing and
+    /// returning v128 next to scalars.
+    @Test(arguments: allConfigurations)
+    func vectorFrameLayout(configuration: CompilerConfiguration) throws {
+        var builder = ModuleBuilder()
+        let i32x4Splat: [UInt8] = [0xFD, 0x11]
+        let i32x4Add: [UInt8] = [0xFD, 0xAE, 0x01]
+        // (v128, i32, v128) -> (v128, i32): (a + b, i)
+        builder.function([.v128, .i32, .v128], [.v128, .i32],
+                         [0x20, 0], [0x20, 2], i32x4Add, [0x20, 1])
+        var body: [UInt8] = []
+        for k in 0..<20 {
+            body += [0x20, 1, 0x41, UInt8(k)] + i32x4Splat + i32x4Add + [0x21, UInt8(3 + k)]
+        }
+        for k in 0..<20 { body += [0x20, UInt8(3 + k)] }
+        for _ in 0..<19 { body += i32x4Add }
+        // call 0 (v, i, v), then the i32 result widened and added to the i64 parameter.
+        body += [0x22, 3, 0x20, 0, 0x20, 3, 0x10, 0, 0xAD, 0x20, 2, 0x7C]
+        let entry = builder.function([.i32, .v128, .i64], [.v128, .i64], locals: [(20, .v128)], body)
+        let instance = try load(builder, configuration)
+        let lanes: [UInt32] = [1, 0xFFFF_FFFF, 0x8000_0000, 12345]
+        let low = UInt64(lanes[0]) | UInt64(lanes[1]) << 32
+        let high = UInt64(lanes[2]) | UInt64(lanes[3]) << 32
+        let expected = lanes.map { 40 &* $0 &+ 380 }
+        #expect(instance.call(entry, [7, low, high, 1000]) == .values([
+            UInt64(expected[0]) | UInt64(expected[1]) << 32, UInt64(expected[2]) | UInt64(expected[3]) << 32, 1007,
+        ]))
+    }
 }

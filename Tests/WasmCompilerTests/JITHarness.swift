@@ -163,7 +163,9 @@ final class JITInstance {
     /// Calls function `index` with raw 64-bit argument values.
     func call(_ index: UInt32, _ arguments: [UInt64], stackBudget: Int = 256 << 10) -> Outcome {
         let type = functionType(index)
-        let slotCount = max(type.parameters.count, type.results.count)
+        // A v128 takes two 8-byte slots (low half first), as an argument and as a result.
+        func slots(_ types: [ValueType]) -> Int { types.reduce(0) { $0 + ($1 == .v128 ? 2 : 1) } }
+        let slotCount = max(slots(type.parameters), slots(type.results))
         var values = arguments + Array(repeating: 0, count: max(0, slotCount - arguments.count))
         var marker: UInt8 = 0
         let stackPointer = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
@@ -177,9 +179,14 @@ final class JITInstance {
         }
         if status != 0 { return .trap(TrapKind(rawValue: status)!) }
         // i32/f32 results occupy the low 4 bytes of their slots; the rest is unspecified.
-        return .values(type.results.enumerated().map { index, result in
-            result == .i32 || result == .f32 ? values[index] & 0xFFFF_FFFF : values[index]
-        })
+        var results: [UInt64] = []
+        var slot = 0
+        for result in type.results {
+            results.append(result == .i32 || result == .f32 ? values[slot] & 0xFFFF_FFFF : values[slot])
+            if result == .v128 { results.append(values[slot + 1]) }
+            slot += result == .v128 ? 2 : 1
+        }
+        return .values(results)
     }
 
     func callI32(_ index: UInt32, _ arguments: [UInt64]) -> Int32? {
