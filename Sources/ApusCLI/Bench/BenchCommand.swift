@@ -12,7 +12,7 @@ public struct BenchCommand: ParsableCommand {
             Programs: benchmarks/programs/*.c, listed with their sizes in benchmarks/benchmarks.txt, built by \
             benchmarks/build (run automatically unless --no-build). Compilation and execution are timed \
             separately, inside each engine's process, around the calls. Results go to out/bench/<size>.txt, \
-            .json and .svg. --quick runs the tiny sizes as a correctness check: the exit status is non-zero \
+            .json and .svg. --simd runs the same programs built with -O3 -msimd128 instead. --quick runs the tiny sizes as a correctness check: the exit status is non-zero \
             when any engine fails or disagrees with native's checksum. Build apus with -c release for \
             meaningful WasmKit numbers.
             """,
@@ -45,6 +45,9 @@ public struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Do not run benchmarks/build first.")
     var noBuild = false
+
+    @Flag(help: "Run the modules built with -O3 -msimd128 (auto-vectorised WebAssembly SIMD) on the wasm engines; results go to <size>-simd.*.")
+    var simd = false
 
     public init() {}
 
@@ -90,7 +93,7 @@ public struct BenchCommand: ParsableCommand {
             let jobs = suite.programs.map { program in
                 BenchJob(
                     program: program, n: size == .tiny ? program.tinySize : program.realSize, reps: engineReps,
-                    wasm: suite.wasmPath(program), native: suite.nativePath(program))
+                    wasm: suite.wasmPath(program, simd: simd), native: suite.nativePath(program))
             }
             measurements[engine.id] = engine.measure(jobs, progress: { log("  " + $0) })
             columns.append(BenchColumn(id: engine.id, version: engine.version(), unavailable: nil, isApus: isApus))
@@ -104,7 +107,7 @@ public struct BenchCommand: ParsableCommand {
 
         let outDirectory = out.map { URL(fileURLWithPath: $0) } ?? rootURL.appendingPathComponent("out/bench")
         try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
-        let stem = outDirectory.appendingPathComponent(size.rawValue)
+        let stem = outDirectory.appendingPathComponent(size.rawValue + (simd ? "-simd" : ""))
         try Data(text.utf8).write(to: stem.appendingPathExtension("txt"))
         try BenchReport.json(results).write(to: stem.appendingPathExtension("json"))
         try Data(BenchChart.svg(results).utf8).write(to: stem.appendingPathExtension("svg"))

@@ -35,8 +35,10 @@ public struct BenchSuite: Sendable {
 
     public var buildDirectory: URL { root.appendingPathComponent("out/bench/build") }
 
-    public func wasmPath(_ program: BenchProgram) -> URL {
-        buildDirectory.appendingPathComponent("wasm/\(program.name).wasm")
+    /// The module built by benchmarks/build; `simd`: the one built with `-O3 -msimd128`
+    /// (auto-vectorised to WebAssembly SIMD).
+    public func wasmPath(_ program: BenchProgram, simd: Bool = false) -> URL {
+        buildDirectory.appendingPathComponent((simd ? "wasm-simd/" : "wasm/") + program.name + ".wasm")
     }
 
     public func nativePath(_ program: BenchProgram) -> URL {
