@@ -382,4 +382,24 @@ func rotl64(_ value: Int64, _ count: Int) -> Int64 {
             UInt64(expected[0]) | UInt64(expected[1]) << 32, UInt64(expected[2]) | UInt64(expected[3]) << 32, 1007,
         ]))
     }
+
+    /// A module whose types have no v128: only the function with SIMD instructions gets
+    /// 16-byte slots (and the baseline tier); its caller keeps 8-byte slots and its tier.
+    @Test(arguments: allConfigurations)
+    func vectorOnlyInsideOneFunction(configuration: CompilerConfiguration) throws {
+        var builder = ModuleBuilder()
+        var constant: [UInt8] = [0xFD, 0x0C]
+        for lane in 0..<4 { constant += [UInt8(10 + lane), 0, 0, 0] }
+        // (i32) -> i32: lane 2 of (10, 11, 12, 13) + splat(p), via a v128 local.
+        let vectorFunction = builder.function([.i32], [.i32], locals: [(1, .v128)],
+                                              constant, [0x20, 0, 0xFD, 0x11, 0xFD, 0xAE, 0x01, 0x21, 1],
+                                              [0x20, 1, 0xFD, 0x1B, 2])
+        // (i32, i32) -> i32: a * f(b) with a few locals of its own.
+        let caller = builder.function([.i32, .i32], [.i32], locals: [(2, .i32)],
+                                      [0x20, 1, 0x10, UInt8(vectorFunction), 0x21, 2, 0x20, 0, 0x20, 2, 0x6C])
+        let instance = try load(builder, configuration)
+        let product = instance.callI32(caller, [3, 100])
+        #expect(product == Int32(3 * 112), "got \(String(describing: product))")
+        #expect(instance.callI32(vectorFunction, [u32(-12)]) == 0)
+    }
 }

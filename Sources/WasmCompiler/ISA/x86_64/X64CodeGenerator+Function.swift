@@ -19,6 +19,7 @@ extension X64CodeGenerator {
             localRunEnds.append(end)
         }
         declaredLocalCount = validator.localCount - parameterCount
+        slotBytes = usesVectors(body) ? 16 : 8
         // Implementation limits and unsupported instructions do not stop validation: the
         // error is kept and reported after the whole module validated, so that an invalid
         // module reports its validation error like `validateModule` does.

@@ -63,8 +63,12 @@ struct X64CodeGenerator {
     var trapLabels: [X64Label?] = []
     var builtinTrapDispatch: X64Label?
     var functionIndex: UInt32 = 0
-    /// Bytes of a local or value-stack slot: 16 when the module uses v128 values, else 8.
-    let slotBytes: Int
+    /// Whether a type, global or local of the module is v128: then every function may hold
+    /// v128 values (passed, returned, loaded from globals) without a SIMD instruction.
+    let moduleHasVectorTypes: Bool
+    /// Bytes of a local or value-stack slot in the current function: 16 when it can hold v128
+    /// values, else 8 (set per function by `compileFunction`).
+    var slotBytes = 8
     /// The first 8-byte argument slot of each parameter (a v128 takes two).
     var parameterSlots: [Int] = []
 
@@ -118,20 +122,16 @@ struct X64CodeGenerator {
         self.configuration = configuration
         self.module = module
         self.context = context
-        slotBytes = Self.usesVectors(module: module, context: context) ? 16 : 8
+        moduleHasVectorTypes = context.types.contains { $0.parameters.contains(.v128) || $0.results.contains(.v128) }
+            || context.globals.contains { $0.valueType == .v128 }
+            || module.functionBodies.contains { body in body.locals.contains { $0.type == .v128 } }
     }
 
-    /// Whether any function of the module can hold a v128 value: one of its types, globals or
-    /// locals is v128, or a body contains a SIMD prefix byte (a conservative byte scan: an
-    /// immediate that happens to be 0xFD only costs larger slots).
-    static func usesVectors(module: Module, context: ValidationContext) -> Bool {
-        if context.types.contains(where: { $0.parameters.contains(.v128) || $0.results.contains(.v128) }) { return true }
-        if context.globals.contains(where: { $0.valueType == .v128 }) { return true }
-        for body in module.functionBodies {
-            if body.locals.contains(where: { $0.type == .v128 }) { return true }
-            if module.bytes[body.code].contains(0xFD) { return true }
-        }
-        return false
+    /// Whether `body` can hold a v128 value: the module has v128 types, or the body contains a
+    /// SIMD prefix byte (a conservative byte scan: an immediate that happens to be 0xFD only
+    /// costs larger slots in that function).
+    func usesVectors(_ body: FunctionBody) -> Bool {
+        moduleHasVectorTypes || module.bytes[body.code].contains(0xFD)
     }
 
     /// Byte offsets of consecutive values in argument/result slots (a v128 takes 16 bytes).
@@ -152,7 +152,6 @@ struct X64CodeGenerator {
     }
 
     var features: X64CPUFeatures { configuration.cpuFeatures }
-    var usesVectors: Bool { slotBytes == 16 }
     var hasMemory: Bool { !context.memories.isEmpty }
 
     // MARK: Errors

@@ -35,8 +35,10 @@ extension X64CodeGenerator {
         stack.removeAll(keepingCapacity: true)
         maxStackHeight = 0
         maxOutgoingSlots = 0
-        // The bridge's operand slots sit right below the spill slots.
+        // The bridge's operand slots sit right below the spill slots (8 bytes each: optimised
+        // functions hold no v128 values).
         declaredLocalCount = allocation.spillSlotCount
+        slotBytes = 8
         parameterCount = 0
         reachable = true
         let start = assembler.offset
