@@ -63,7 +63,7 @@ struct X64CodeGenerator {
     var trapLabels: [X64Label?] = []
     var builtinTrapDispatch: X64Label?
     var functionIndex: UInt32 = 0
-    /// Whether a type, global or local of the module is v128: then every function may hold
+    /// Whether a function type or global of the module is v128: then every function may hold
     /// v128 values (passed, returned, loaded from globals) without a SIMD instruction.
     let moduleHasVectorTypes: Bool
     /// Bytes of a local or value-stack slot in the current function: 16 when it can hold v128
@@ -124,14 +124,13 @@ struct X64CodeGenerator {
         self.context = context
         moduleHasVectorTypes = context.types.contains { $0.parameters.contains(.v128) || $0.results.contains(.v128) }
             || context.globals.contains { $0.valueType == .v128 }
-            || module.functionBodies.contains { body in body.locals.contains { $0.type == .v128 } }
     }
 
-    /// Whether `body` can hold a v128 value: the module has v128 types, or the body contains a
-    /// SIMD prefix byte (a conservative byte scan: an immediate that happens to be 0xFD only
-    /// costs larger slots in that function).
+    /// Whether `body` can hold a v128 value: the module has v128 types, the body has v128
+    /// locals, or it contains a SIMD prefix byte (a conservative byte scan: an immediate that
+    /// happens to be 0xFD only costs larger slots in that function).
     func usesVectors(_ body: FunctionBody) -> Bool {
-        moduleHasVectorTypes || module.bytes[body.code].contains(0xFD)
+        moduleHasVectorTypes || body.locals.contains { $0.type == .v128 } || module.bytes[body.code].contains(0xFD)
     }
 
     /// Byte offsets of consecutive values in argument/result slots (a v128 takes 16 bytes).
