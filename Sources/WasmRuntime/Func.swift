@@ -121,11 +121,7 @@ final class FunctionEntity {
         max(FunctionEntity.slots(type.parameters), FunctionEntity.slots(type.results))
     }
 
-    static func slots(_ types: [ValueType]) -> Int {
-        var count = 0
-        for type in types { count += type == .v128 ? 2 : 1 }
-        return count
-    }
+    static func slots(_ types: [ValueType]) -> Int { VMValueSlots.count(types) }
 }
 
 /// Private layout of a host function's context after `VMHostFunctionContextLayout.headerSize`.

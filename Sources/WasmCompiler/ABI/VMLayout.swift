@@ -1,3 +1,5 @@
+import WasmFrontEnd
+
 /// The contract between JIT-compiled code and the runtime: the layout of the structures that
 /// generated code reads, the trap kinds, and the machine-level calling convention. The
 /// compiler emits code against these offsets; the runtime allocates and fills the structures.
@@ -36,6 +38,26 @@
 ///   routes it to a trap site of that kind, so the fault handler sees it like any other trap.
 /// - Values in argument/result slots: i32/f32 occupy the low 4 bytes (the upper 4 bytes are
 ///   unspecified on output and ignored on input); references are 8-byte values.
+/// Argument/result slots of the calling convention: 8 bytes per value, two for a v128.
+public enum VMValueSlots {
+    /// Number of 8-byte slots `types` occupy.
+    public static func count(_ types: [ValueType]) -> Int {
+        types.reduce(0) { $0 + ($1 == .v128 ? 2 : 1) }
+    }
+
+    /// Byte offset of each value of `types` in consecutive slots.
+    public static func byteOffsets(_ types: [ValueType]) -> [Int] {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(types.count)
+        var next = 0
+        for type in types {
+            offsets.append(next)
+            next += type == .v128 ? 16 : 8
+        }
+        return offsets
+    }
+}
+
 public enum VMContextLayout {
     /// `UnsafeMutablePointer<VMStoreContext>`: per-store state shared by all its instances.
     public static let storeContext = 0

@@ -134,10 +134,10 @@ extension X64CodeGenerator {
     /// Spills everything and copies the top `count` operands to the outgoing argument area.
     mutating func prepareCallArguments(_ type: FunctionType) {
         spillAll()
-        maxOutgoingSlots = max(maxOutgoingSlots, Self.slotCount(type.parameters), Self.slotCount(type.results))
+        maxOutgoingSlots = max(maxOutgoingSlots, VMValueSlots.count(type.parameters), VMValueSlots.count(type.results))
         let count = type.parameters.count
         let first = stack.count - count
-        let offsets = Self.slotOffsets(type.parameters)
+        let offsets = VMValueSlots.byteOffsets(type.parameters)
         for index in 0..<count {
             store(stack[first + index], to: .at(.rsp, Int32(offsets[index])), position: first + index)
         }
@@ -147,7 +147,7 @@ extension X64CodeGenerator {
     /// After a call: reload the pinned registers and push the results from the outgoing area.
     mutating func finishCall(results: [ValueType]) {
         reloadContext()
-        let offsets = Self.slotOffsets(results)
+        let offsets = VMValueSlots.byteOffsets(results)
         for (index, type) in results.enumerated() {
             pushLoaded(type, from: .at(.rsp, Int32(offsets[index])))
         }

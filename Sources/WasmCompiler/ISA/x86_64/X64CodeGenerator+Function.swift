@@ -9,7 +9,7 @@ extension X64CodeGenerator {
         let type = validator.type
         parameterCount = type.parameters.count
         parameterTypes = type.parameters
-        parameterSlots = Self.slotOffsets(type.parameters).map { $0 / 8 }
+        parameterSlots = VMValueSlots.byteOffsets(type.parameters).map { $0 / 8 }
         functionResults = type.results
         localRuns = body.locals
         localRunEnds.removeAll(keepingCapacity: true)
@@ -127,7 +127,7 @@ extension X64CodeGenerator {
     mutating func emitReturn() {
         let results = functionResults
         let first = stack.count - results.count
-        let offsets = Self.slotOffsets(results)
+        let offsets = VMValueSlots.byteOffsets(results)
         for index in 0..<results.count {
             store(stack[first + index], to: .at(.rbp, Int32(16 + offsets[index])), position: first + index)
         }

@@ -69,22 +69,22 @@ extension X64CodeGenerator {
 
     // MARK: Operand helpers
 
-    /// `a op b` with the result in a's register.
-    mutating func vectorBinary(_ operation: V) {
+    /// `a op b` with the result in a's register, all bits inverted when `inverted` (ne).
+    mutating func vectorBinary(_ operation: V, inverted: Bool = false) {
         let b = popXMM()
         let a = popXMM()
         assembler.vector(operation, a, b)
+        if inverted { invert(a) }
         release(b)
         pushXMM(.v128, a)
     }
 
     /// `b op a` with the result in b's register (for instructions whose operand order is the
     /// reverse of wasm's, e.g. `andnot` and `lt` as `pcmpgt`).
-    mutating func vectorBinaryReversed(_ operation: V, invert inverted: Bool = false) {
+    mutating func vectorBinaryReversed(_ operation: V) {
         let b = popXMM()
         let a = popXMM()
         assembler.vector(operation, b, a)
-        if inverted { invert(b) }
         release(a)
         pushXMM(.v128, b)
     }
@@ -127,9 +127,9 @@ extension X64CodeGenerator {
         case .i16x8Eq: vectorBinary(.pcmpeqw)
         case .i32x4Eq: vectorBinary(.pcmpeqd)
         case .i64x2Eq: emitI64x2Equal(invert: false)
-        case .i8x16Ne: emitCompareInverted(.pcmpeqb)
-        case .i16x8Ne: emitCompareInverted(.pcmpeqw)
-        case .i32x4Ne: emitCompareInverted(.pcmpeqd)
+        case .i8x16Ne: vectorBinary(.pcmpeqb, inverted: true)
+        case .i16x8Ne: vectorBinary(.pcmpeqw, inverted: true)
+        case .i32x4Ne: vectorBinary(.pcmpeqd, inverted: true)
         case .i64x2Ne: emitI64x2Equal(invert: true)
         case .i8x16LtS: emitSignedCompare(.i8x16, .less)
         case .i8x16GtS: emitSignedCompare(.i8x16, .greater)
@@ -422,15 +422,6 @@ extension X64CodeGenerator {
     }
 
     // MARK: Comparisons
-
-    mutating func emitCompareInverted(_ operation: V) {
-        let b = popXMM()
-        let a = popXMM()
-        assembler.vector(operation, a, b)
-        invert(a)
-        release(b)
-        pushXMM(.v128, a)
-    }
 
     mutating func emitI64x2Equal(invert inverted: Bool) {
         let b = popXMM()
@@ -1141,11 +1132,10 @@ extension X64CodeGenerator {
         if let (fromSecond, order) = Self.dwordShuffle(indices) {
             let b = popXMM()
             let a = popXMM()
-            let source = fromSecond ? b : a
-            let result = fromSecond ? b : a
-            assembler.vector(.pshufd, result, source, immediate: order)
-            release(fromSecond ? a : b)
-            pushXMM(.v128, result)
+            let (source, unused) = fromSecond ? (b, a) : (a, b)
+            assembler.vector(.pshufd, source, source, immediate: order)
+            release(unused)
+            pushXMM(.v128, source)
             return
         }
         if features.hasSSSE3 {
@@ -1224,7 +1214,7 @@ extension X64CodeGenerator {
         let position = stack.count - 2
         spill(position)
         spill(position + 1)
-        let zeros = reserveSlot(position + 3 - 1)
+        let zeros = reserveSlot(position + 2)
         let copy = reserveSlot(position + 3)
         assembler.vector(.pxor, Self.scratchXMM, Self.scratchXMM)
         assembler.movdqu(zeros, Self.scratchXMM)

@@ -133,22 +133,6 @@ struct X64CodeGenerator {
         moduleHasVectorTypes || body.locals.contains { $0.type == .v128 } || module.bytes[body.code].contains(0xFD)
     }
 
-    /// Byte offsets of consecutive values in argument/result slots (a v128 takes 16 bytes).
-    static func slotOffsets(_ types: [ValueType]) -> [Int] {
-        var offsets: [Int] = []
-        offsets.reserveCapacity(types.count)
-        var next = 0
-        for type in types {
-            offsets.append(next)
-            next += type == .v128 ? 16 : 8
-        }
-        return offsets
-    }
-
-    /// Number of 8-byte argument/result slots `types` occupy.
-    static func slotCount(_ types: [ValueType]) -> Int {
-        types.reduce(0) { $0 + ($1 == .v128 ? 2 : 1) }
-    }
 
     var features: X64CPUFeatures { configuration.cpuFeatures }
     var hasMemory: Bool { !context.memories.isEmpty }
