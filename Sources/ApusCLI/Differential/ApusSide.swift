@@ -10,6 +10,8 @@ public enum DiffOutcome: Equatable {
     case trapped(String)
     /// Anything else (instantiation failure, an unmapped error): always a divergence.
     case failed(String)
+    /// The memory a call left, where it differs from the other engine's (after matching outcomes).
+    case memory(String)
 
     public func matches(_ other: DiffOutcome) -> Bool {
         switch (self, other) {
@@ -25,6 +27,7 @@ public enum DiffOutcome: Equatable {
         case .returned(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
         case .trapped(let message): return "trap: " + message
         case .failed(let message): return "error: " + message
+        case .memory(let difference): return "memory " + difference
         }
     }
 }
@@ -65,6 +68,7 @@ struct ApusInstance {
             case .i64: return .i64(argument.bits)
             case .f32: return .f32(UInt32(truncatingIfNeeded: argument.bits))
             case .f64: return .f64(argument.bits)
+            case .v128: preconditionFailure("entry points take scalars only")
             }
         }
         do throws(Trap) {
@@ -84,6 +88,12 @@ struct ApusInstance {
             return .failed("apus host error: " + error.message)
         }
     }
+
+    /// `body` applied to the bytes of the exported memory.
+    func withMemory<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        guard let memory = instance.memory(ModuleGenerator.memoryExport) else { return nil }
+        return body(UnsafeRawBufferPointer(start: memory.baseAddress, count: Int(memory.byteCount)))
+    }
 }
 
 /// A module could not be set up on one engine.
@@ -96,10 +106,14 @@ final class ApusSide {
     let tier: CompilerTier
     let engine: Engine
 
-    init(tier: CompilerTier = .baseline) {
+    /// `explicitBoundsChecks` and `baselineISA` select the other code paths of the compiler:
+    /// compares instead of guard regions, SSE2 fallbacks instead of SSSE3/SSE4.x instructions.
+    init(tier: CompilerTier = .baseline, explicitBoundsChecks: Bool = false, baselineISA: Bool = false) {
         self.tier = tier
         var configuration = Engine.Configuration()
         configuration.tier = tier
+        configuration.boundsChecks = explicitBoundsChecks ? .explicit : .guardRegion
+        configuration.forceBaselineISA = baselineISA
         engine = Engine(platform: HostedPlatform.shared, configuration: configuration)
     }
 

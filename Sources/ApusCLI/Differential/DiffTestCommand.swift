@@ -9,8 +9,10 @@ public struct DiffTestCommand: ParsableCommand {
         commandName: "difftest",
         abstract: "Compare Apus with WasmKit's interpreter on random generated modules.",
         discussion: """
-            Module i of a run has seed S+i, so a divergence reproduces with --seed SEED --count 1. \
-            Divergent modules are written to out/difftest/SEED.wasm. A long run: \
+            Module i of a run has seed S+i, so a divergence reproduces with --seed SEED --count 1 \
+            (and the same --simd-share, which is part of what a seed generates). Divergent modules \
+            are written to out/difftest/SEED.wasm. Besides the results of every call, the memory it \
+            leaves is compared. A long run: \
             swift build -c release && .build/release/apus difftest --count 100000 --jobs 2
             """
     )
@@ -33,11 +35,22 @@ public struct DiffTestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Compiler tiers to compare with WasmKit (and so with each other), comma-separated.", valueName: "tiers"))
     public var tier: String = "baseline,optimizing"
 
+    @Option(help: ArgumentHelp("Share of generated functions that use v128, from 0 (scalar code only) to 1.", valueName: "share"))
+    public var simdShare: Double = ModuleGenerator.defaultSIMDShare
+
+    @Flag(help: "Check memory accesses explicitly instead of with guard regions.")
+    public var explicitBoundsChecks = false
+
+    @Flag(help: "Compile for the baseline ISA only (SSE2: the fallbacks for SSSE3, SSE4.1, SSE4.2 and others).")
+    public var baselineISA = false
+
     public init() {}
 
     public func run() throws {
         let jobs = max(1, min(jobs, 64))
         let count = count, seed = seed, progress = progress
+        let simdShare = simdShare, explicitBoundsChecks = explicitBoundsChecks, baselineISA = baselineISA
+        guard (0...1).contains(simdShare) else { throw ValidationError("--simd-share must be between 0 and 1") }
         var parsedTiers: [CompilerTier] = []
         for name in tier.split(separator: ",") {
             guard let parsed = CompilerTier(rawValue: String(name)) else {
@@ -48,7 +61,8 @@ public struct DiffTestCommand: ParsableCommand {
         let tiers = parsedTiers
         let shared = SharedTotals()
         DispatchQueue.concurrentPerform(iterations: jobs) { worker in
-            let tester = DifferentialTester(tiers: tiers)
+            let tester = DifferentialTester(tiers: tiers, simdShare: simdShare,
+                                            explicitBoundsChecks: explicitBoundsChecks, baselineISA: baselineISA)
             var summary = DiffSummary()
             var index = worker
             while index < count {

@@ -1,3 +1,4 @@
+import Foundation
 import WasmCompiler
 
 /// One disagreement between Apus and WasmKit.
@@ -26,22 +27,27 @@ public struct DiffSummary {
     public var divergences: [Divergence] = []
 }
 
-/// Generates modules, runs every export on Apus and WasmKit, and compares the outcomes.
+/// Generates modules, runs every export on Apus and WasmKit, and compares the outcomes and the
+/// memory each call leaves.
 public final class DifferentialTester {
     private let apusTiers: [ApusSide]
     private let wasmKit = WasmKitSide()
+    /// The share of generated functions that use v128 (part of what a seed generates).
+    private let simdShare: Double
     /// Calls per exported function (with fresh random arguments each time).
     public var callsPerExport = 3
 
     /// Every tier in `tiers` runs each module and is compared with WasmKit (so the tiers are
-    /// also compared with each other).
-    public init(tiers: [CompilerTier] = CompilerTier.allCases) {
-        apusTiers = tiers.map { ApusSide(tier: $0) }
+    /// also compared with each other); `explicitBoundsChecks` and `baselineISA` configure Apus.
+    public init(tiers: [CompilerTier] = CompilerTier.allCases, simdShare: Double = ModuleGenerator.defaultSIMDShare,
+                explicitBoundsChecks: Bool = false, baselineISA: Bool = false) {
+        apusTiers = tiers.map { ApusSide(tier: $0, explicitBoundsChecks: explicitBoundsChecks, baselineISA: baselineISA) }
+        self.simdShare = simdShare
     }
 
     /// Runs the module for `seed`, adding to `summary`.
     public func run(seed: UInt64, into summary: inout DiffSummary) {
-        let module = ModuleGenerator.generate(seed: seed)
+        let module = ModuleGenerator.generate(seed: seed, simdShare: simdShare)
         summary.modules += 1
         func diverge(_ function: String, _ arguments: [DiffValue], _ apus: DiffOutcome, _ wasmKit: DiffOutcome,
                      tier: CompilerTier = .baseline) {
@@ -81,8 +87,36 @@ public final class DifferentialTester {
                         diverge(export.name, arguments, actual, expected, tier: side.tier)
                         return  // later calls see state that may already differ
                     }
+                    if let difference = DifferentialTester.memoryDifference(instance, wasmKitInstance) {
+                        diverge(export.name, arguments, .memory(difference.apus), .memory(difference.wasmKit), tier: side.tier)
+                        return
+                    }
                 }
             }
         }
+    }
+
+    /// How the exported memories of two instances differ, if they do.
+    static func memoryDifference(_ apus: ApusInstance, _ wasmKit: WasmKitInstance) -> (apus: String, wasmKit: String)? {
+        // Layers: Apus has the export, WasmKit has it, the memories differ.
+        let compared: (apus: String, wasmKit: String)??? = apus.withMemory { apusBytes in
+            wasmKit.withMemory { wasmKitBytes in DifferentialTester.difference(apusBytes, wasmKitBytes) }
+        }
+        guard let inApus = compared, let inBoth = inApus else { return nil }
+        return inBoth
+    }
+
+    /// How two memories differ: their sizes, or the first 16-byte row that differs; nil if equal.
+    static func difference(_ apus: UnsafeRawBufferPointer, _ wasmKit: UnsafeRawBufferPointer) -> (apus: String, wasmKit: String)? {
+        guard apus.count == wasmKit.count else { return (String(apus.count) + " bytes", String(wasmKit.count) + " bytes") }
+        guard let a = apus.baseAddress, let b = wasmKit.baseAddress, memcmp(a, b, apus.count) != 0 else { return nil }
+        var offset = 0
+        while apus[offset] == wasmKit[offset] { offset += 1 }
+        let row = offset & ~15
+        func describe(_ bytes: UnsafeRawBufferPointer) -> String {
+            let hex = bytes[row..<min(row + 16, bytes.count)].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
+            return "at 0x" + String(row, radix: 16) + ": " + hex.joined(separator: " ")
+        }
+        return (describe(apus), describe(wasmKit))
     }
 }

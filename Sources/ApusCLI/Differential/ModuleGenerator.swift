@@ -21,58 +21,129 @@ public struct GeneratedModule {
 /// decrements and branches may not target loop labels; calls spend a global fuel counter that
 /// each exported entry refills, so call depth (direct and indirect, recursion included) is bounded.
 /// NaN payloads are nondeterministic in the spec, so every float whose bits become observable
-/// (reinterpret, store, copysign sign source) is canonicalised first.
+/// (reinterpret, store, copysign sign source) is canonicalised first; v128 lanes are canonicalised
+/// where float lane arithmetic produces them (ModuleGenerator+SIMD.swift).
 public struct ModuleGenerator {
     var rng: SplitMix64
-    private var types: [DiffSignature] = []
+    /// The share of generated functions that use v128 (0 to 1).
+    let simdShare: Double
+    var types: [DiffSignature] = []
     private var functionTypes: [Int] = []
     private var bodies: [[UInt8]] = []
-    private var globalTypes: [DiffType] = []
+    var globalTypes: [DiffType] = []
     private var tableSize = 0
     private var generatedCount = 0
+    /// Which generated functions use v128 (locals, SIMD instructions, maybe v128 in their type).
+    private var simdFunctions: [Bool] = []
+    /// Whether v128 may appear in function types, globals and multi-value block types. These are
+    /// module-wide: they give every function of the module 16-byte slots and keep it off the
+    /// optimising tier, so only some SIMD modules have them.
+    var moduleVectorTypes = false
     static let fuel: Int64 = 64
+    static let memoryExport = "memory"
     static let maxPages = 3
+    public static let defaultSIMDShare = 0.25
 
-    public init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+    public init(seed: UInt64, simdShare: Double = ModuleGenerator.defaultSIMDShare) {
+        rng = SplitMix64(seed: seed)
+        self.simdShare = simdShare
+    }
 
     /// The module for `seed`.
-    public static func generate(seed: UInt64) -> GeneratedModule {
-        var generator = ModuleGenerator(seed: seed)
+    public static func generate(seed: UInt64, simdShare: Double = ModuleGenerator.defaultSIMDShare) -> GeneratedModule {
+        var generator = ModuleGenerator(seed: seed, simdShare: simdShare)
         return generator.generate()
     }
 
     mutating func generate() -> GeneratedModule {
         generatedCount = 1 + rng.below(5)
-        for _ in 0..<generatedCount { functionTypes.append(typeIndex(randomSignature())) }
-        globalTypes = [.i32] + (0..<(1 + rng.below(4))).map { _ in rng.pick(DiffType.allCases) }
+        chooseSIMDFunctions()
+        for index in 0..<generatedCount {
+            functionTypes.append(typeIndex(randomSignature(vectors: simdFunctions[index] && moduleVectorTypes)))
+        }
+        globalTypes = [.i32] + (0..<(1 + rng.below(4))).map { _ in randomType(vectors: moduleVectorTypes) }
         tableSize = 1 + rng.below(6)
         for index in 0..<generatedCount { bodies.append(functionBody(index)) }
-        // Entry points: refill the fuel, then call the generated function with the same arguments.
         var exports: [(name: String, signature: DiffSignature)] = []
         for index in 0..<generatedCount {
             let signature = types[functionTypes[index]]
-            var body = ByteWriter()
-            body.unsigned(0)
-            body.byte(0x41); body.signed(ModuleGenerator.fuel); body.byte(0x24); body.unsigned(0)
-            for parameter in signature.parameters.indices { body.byte(0x20); body.unsigned(parameter) }
-            body.byte(0x10); body.unsigned(index)
-            body.byte(0x0B)
-            functionTypes.append(functionTypes[index])
-            bodies.append(body.bytes)
-            exports.append((name: "e" + String(index), signature: signature))
+            let entry = DiffSignature(parameters: signature.parameters.flatMap(ModuleGenerator.hostTypes),
+                                      results: signature.results.flatMap(ModuleGenerator.hostTypes))
+            functionTypes.append(typeIndex(entry))
+            bodies.append(entryBody(calling: index, signature))
+            exports.append((name: "e" + String(index), signature: entry))
         }
         return GeneratedModule(bytes: encode(exports: exports), exports: exports)
     }
 
-    private mutating func randomTypes(max: Int) -> [DiffType] {
-        (0..<rng.below(max + 1)).map { _ in rng.pick(DiffType.allCases) }
+    /// Share 0 draws nothing here, so it generates exactly the modules of the scalar-only generator.
+    private mutating func chooseSIMDFunctions() {
+        simdFunctions = Array(repeating: false, count: generatedCount)
+        guard simdShare > 0 else { return }
+        simdFunctions = (0..<generatedCount).map { _ in rng.chance(simdShare) }
+        moduleVectorTypes = simdFunctions.contains(true) && rng.chance(1, 2)
     }
 
-    private mutating func randomSignature() -> DiffSignature {
-        DiffSignature(parameters: randomTypes(max: 3), results: randomTypes(max: 3))
+    /// What a value of `type` is at the host boundary: hosts exchange scalars only, so a v128
+    /// crosses as its two i64 halves (low first).
+    static func hostTypes(_ type: DiffType) -> [DiffType] { type == .v128 ? [.i64, .i64] : [type] }
+
+    /// An entry point: refills the fuel, then calls generated function `index` with its arguments
+    /// (a v128 assembled from two i64 parameters) and returns its results (a v128 split in two).
+    private func entryBody(calling index: Int, _ signature: DiffSignature) -> [UInt8] {
+        var body = ByteWriter()
+        // Results are parked in locals (after the parameters) when one needs splitting.
+        let parked = signature.results.contains(.v128) ? signature.results : []
+        body.unsigned(parked.count)
+        for type in parked { body.unsigned(1); body.byte(type.rawValue) }
+        body.byte(0x41); body.signed(ModuleGenerator.fuel); body.byte(0x24); body.unsigned(0)
+        var parameter = 0
+        for type in signature.parameters {
+            body.byte(0x20); body.unsigned(parameter)
+            if type == .v128 {
+                body.simd(0x12)  // i64x2.splat
+                body.byte(0x20); body.unsigned(parameter + 1)
+                body.simd(0x1E); body.byte(1)  // i64x2.replace_lane 1
+            }
+            parameter += ModuleGenerator.hostTypes(type).count
+        }
+        body.byte(0x10); body.unsigned(index)
+        for local in (parameter..<(parameter + parked.count)).reversed() { body.byte(0x21); body.unsigned(local) }
+        for (offset, type) in parked.enumerated() {
+            body.byte(0x20); body.unsigned(parameter + offset)
+            if type == .v128 {
+                body.simd(0x1D); body.byte(0)  // i64x2.extract_lane 0
+                body.byte(0x20); body.unsigned(parameter + offset)
+                body.simd(0x1D); body.byte(1)
+            }
+        }
+        body.byte(0x0B)
+        return body.bytes
     }
 
-    private mutating func typeIndex(_ signature: DiffSignature) -> Int {
+    /// A random value type: a numeric one, or (with `vectors`) sometimes v128.
+    mutating func randomType(vectors: Bool = false) -> DiffType {
+        vectors && rng.chance(1, 3) ? .v128 : rng.pick(DiffType.scalars)
+    }
+
+    mutating func randomTypes(max: Int, vectors: Bool = false) -> [DiffType] {
+        (0..<rng.below(max + 1)).map { _ in randomType(vectors: vectors) }
+    }
+
+    private mutating func randomSignature(vectors: Bool = false) -> DiffSignature {
+        DiffSignature(parameters: randomTypes(max: 3, vectors: vectors), results: randomTypes(max: 3, vectors: vectors))
+    }
+
+    /// Whether the current function may have v128 in a signature it uses (calls, block types).
+    var vectorSignatures: Bool { state.simd && moduleVectorTypes }
+
+    /// Whether the current function may call a function of `signature`: only SIMD functions
+    /// pass or receive v128.
+    private func mayCall(_ signature: DiffSignature) -> Bool {
+        state.simd || !(signature.parameters.contains(.v128) || signature.results.contains(.v128))
+    }
+
+    mutating func typeIndex(_ signature: DiffSignature) -> Int {
         if let index = types.firstIndex(of: signature) { return index }
         types.append(signature)
         return types.count - 1
@@ -122,10 +193,12 @@ public struct ModuleGenerator {
         module.section(6, section.bytes)
 
         section = ByteWriter()
-        section.unsigned(exports.count)
+        section.unsigned(exports.count + 1)
         for (offset, export) in exports.enumerated() {
             section.name(export.name); section.byte(0x00); section.unsigned(generatedCount + offset)
         }
+        // The memory, so the tester can compare it after every call (stores, v128 ones included).
+        section.name(ModuleGenerator.memoryExport); section.byte(0x02); section.unsigned(0)
         module.section(7, section.bytes)
 
         // Element segment: the first few slots hold generated functions; the rest stay null.
@@ -165,6 +238,9 @@ public struct ModuleGenerator {
         case .f64:
             code.byte(0x44)
             code.littleEndian(interestingFloat64(rng: &rng), count: 8)
+        case .v128:
+            code.simd(0x0C)
+            code.append(interestingVector(rng: &rng))
         }
     }
 
@@ -216,35 +292,41 @@ public struct ModuleGenerator {
         case .i64: return DiffValue(.i64, interestingInteger(bits: 64, rng: &rng))
         case .f32: return DiffValue(.f32, UInt64(interestingFloat32(rng: &rng)))
         case .f64: return DiffValue(.f64, interestingFloat64(rng: &rng))
+        case .v128: preconditionFailure("entry points take scalars only")
         }
     }
 
     // MARK: Function bodies
 
-    private struct Label {
+    struct Label {
         var isLoop: Bool
         var types: [DiffType]
     }
 
-    private struct FunctionState {
+    struct FunctionState {
         var index: Int
         var locals: [DiffType]
         var parameterCount: Int
+        /// Whether this function uses v128.
+        var simd = false
         /// Loop counters: never written by random code.
         var reserved: Set<Int> = []
+        /// Scratch locals of lane canonicalisation, which keep NaNs of unspecified payload: never
+        /// read by random code.
+        var hidden: Set<Int> = []
         var labels: [Label] = []
         var budget: Int
         var code = ByteWriter()
     }
 
-    private var state = FunctionState(index: 0, locals: [], parameterCount: 0, budget: 0)
+    var state = FunctionState(index: 0, locals: [], parameterCount: 0, budget: 0)
 
     private mutating func functionBody(_ index: Int) -> [UInt8] {
         let signature = types[functionTypes[index]]
         var locals = signature.parameters
-        locals += randomTypes(max: 4)
+        locals += randomTypes(max: 4, vectors: simdFunctions[index])
         state = FunctionState(index: index, locals: locals, parameterCount: signature.parameters.count,
-                              budget: 20 + rng.below(120))
+                              simd: simdFunctions[index], budget: 20 + rng.below(120))
         state.labels = [Label(isLoop: false, types: signature.results)]
         // Fuel check: out of fuel returns zeros, so any call graph terminates.
         emit(0x23); state.code.unsigned(0); emit(0x45); emit(0x04); emit(0x40)
@@ -264,7 +346,7 @@ public struct ModuleGenerator {
         return body.bytes
     }
 
-    private mutating func emit(_ byte: UInt8) { state.code.byte(byte) }
+    mutating func emit(_ byte: UInt8) { state.code.byte(byte) }
 
     private mutating func zero(_ type: DiffType) {
         switch type {
@@ -272,10 +354,11 @@ public struct ModuleGenerator {
         case .i64: emit(0x42); emit(0x00)
         case .f32: emit(0x43); state.code.littleEndian(0, count: 4)
         case .f64: emit(0x44); state.code.littleEndian(0, count: 8)
+        case .v128: vectorConstant([UInt8](repeating: 0, count: 16))
         }
     }
 
-    private mutating func newLocal(_ type: DiffType) -> Int {
+    mutating func newLocal(_ type: DiffType) -> Int {
         state.locals.append(type)
         return state.locals.count - 1
     }
@@ -293,7 +376,7 @@ public struct ModuleGenerator {
     private func depthOf(label: Int) -> Int { state.labels.count - 1 - label }
 
     /// Replaces the float on top of the stack by the canonical NaN if it is any NaN.
-    private mutating func canonicalize(_ type: DiffType) {
+    mutating func canonicalize(_ type: DiffType) {
         guard type == .f32 || type == .f64 else { return }
         let scratch = newLocal(type)
         emit(0x21); state.code.unsigned(scratch)
@@ -314,7 +397,7 @@ public struct ModuleGenerator {
     }
 
     /// Emits code that pushes exactly one value of `type`.
-    private mutating func expression(_ type: DiffType, depth: Int) {
+    mutating func expression(_ type: DiffType, depth: Int) {
         state.budget -= 1
         if depth <= 0 || state.budget <= 0 {
             leaf(type)
@@ -328,7 +411,7 @@ public struct ModuleGenerator {
         case 10, 11: compareOrConvert(type, depth: next)
         case 12, 13: load(type, depth: next)
         case 14:
-            expression(type, depth: next); expression(type, depth: next); expression(.i32, depth: next); emit(0x1B)
+            expression(type, depth: next); expression(type, depth: next); expression(.i32, depth: next); select(type)
         case 15: block(type, depth: next)
         case 16: ifElse(type, depth: next)
         case 17: loop(type, depth: next)
@@ -337,6 +420,9 @@ public struct ModuleGenerator {
         case 20: branch(type, depth: next)
         case 21:
             statement(depth: next); expression(type, depth: next)
+        // For v128, lane arithmetic takes the shares that scalar-only cases and leaves have below.
+        case 22 where type == .v128: vectorBinary(depth: next)
+        case 25...29 where type == .v128: vectorBinary(depth: next)
         case 22:
             if type == .i32 {
                 if rng.chance(1, 2) {
@@ -358,14 +444,24 @@ public struct ModuleGenerator {
             }
         case 24:
             if rng.chance(1, 8) { emit(0x00) } else { leaf(type) }
+        case 25...27 where state.simd && type != .v128: scalarFromVector(type, depth: next)
         default: leaf(type)
         }
     }
 
-    private mutating func leaf(_ type: DiffType) {
+    /// `select`, untyped for the numeric types; v128 may use either form.
+    private mutating func select(_ type: DiffType) {
+        if type == .v128 && rng.chance(1, 2) {
+            emit(0x1C); state.code.unsigned(1); emit(type.rawValue)
+        } else {
+            emit(0x1B)
+        }
+    }
+
+    mutating func leaf(_ type: DiffType) {
         switch rng.below(3) {
         case 0:
-            let candidates = state.locals.indices.filter { state.locals[$0] == type }
+            let candidates = state.locals.indices.filter { state.locals[$0] == type && !state.hidden.contains($0) }
             if !candidates.isEmpty {
                 emit(0x20); state.code.unsigned(rng.pick(candidates))
                 return
@@ -388,6 +484,7 @@ public struct ModuleGenerator {
         case .i64: opcodes = [0x79, 0x7A, 0x7B, 0xC2, 0xC3, 0xC4]
         case .f32: opcodes = Array(0x8B...0x91)
         case .f64: opcodes = Array(0x99...0x9F)
+        case .v128: vectorUnary(depth: depth); return
         }
         expression(type, depth: depth)
         emit(rng.pick(opcodes))
@@ -400,6 +497,7 @@ public struct ModuleGenerator {
         case .i64: opcodes = Array(0x7C...0x8A)
         case .f32: opcodes = Array(0x92...0x98)
         case .f64: opcodes = Array(0xA0...0xA6)
+        case .v128: vectorBinary(depth: depth); return
         }
         let opcode = rng.pick(opcodes)
         expression(type, depth: depth)
@@ -414,7 +512,7 @@ public struct ModuleGenerator {
         switch type {
         case .i32:
             if rng.chance(1, 2) {
-                let source = rng.pick(DiffType.allCases)
+                let source = rng.pick(DiffType.scalars)
                 switch source {
                 case .i32:
                     if rng.chance(1, 4) { expression(.i32, depth: depth); emit(0x45); return }
@@ -424,6 +522,7 @@ public struct ModuleGenerator {
                     options = (0x51...0x5A).map { (.i64, UInt32($0), false) }
                 case .f32: options = (0x5B...0x60).map { (.f32, UInt32($0), false) }
                 case .f64: options = (0x61...0x66).map { (.f64, UInt32($0), false) }
+                case .v128: preconditionFailure("scalar sources only")
                 }
                 let (operand, opcode, _) = rng.pick(options)
                 expression(operand, depth: depth); expression(operand, depth: depth)
@@ -443,6 +542,9 @@ public struct ModuleGenerator {
         case .f64:
             options = [(.i32, 0xB7, false), (.i32, 0xB8, false), (.i64, 0xB9, false), (.i64, 0xBA, false),
                        (.f32, 0xBB, false), (.i64, 0xBF, false)]
+        case .v128:
+            vectorFromScalars(depth: depth)
+            return
         }
         let (source, opcode, prefixed) = rng.pick(options)
         expression(source, depth: depth)
@@ -450,7 +552,7 @@ public struct ModuleGenerator {
         if prefixed { emit(0xFC); state.code.unsigned(UInt64(opcode)) } else { emit(UInt8(opcode)) }
     }
 
-    private mutating func address(depth: Int) {
+    mutating func address(depth: Int) {
         switch rng.below(6) {
         case 0, 1: emit(0x41); state.code.signed(Int64(rng.below(64)))
         case 2: emit(0x41); state.code.signed(Int64(65536 * (1 + rng.below(2)) - 16 + rng.below(24)))
@@ -462,7 +564,7 @@ public struct ModuleGenerator {
         }
     }
 
-    private mutating func memoryArgument(naturalAlignment: Int) {
+    mutating func memoryArgument(naturalAlignment: Int) {
         state.code.unsigned(rng.below(naturalAlignment + 1))
         switch rng.below(8) {
         case 0: state.code.unsigned(rng.below(70000))
@@ -479,6 +581,7 @@ public struct ModuleGenerator {
         case .i64: options = [(0x29, 3), (0x30, 0), (0x31, 0), (0x32, 1), (0x33, 1), (0x34, 2), (0x35, 2)]
         case .f32: options = [(0x2A, 2)]
         case .f64: options = [(0x2B, 3)]
+        case .v128: vectorLoad(depth: depth); return
         }
         let (opcode, alignment) = rng.pick(options)
         address(depth: depth)
@@ -487,13 +590,14 @@ public struct ModuleGenerator {
     }
 
     private mutating func store(depth: Int) {
-        let type = rng.pick(DiffType.allCases)
+        let type = rng.pick(DiffType.scalars)
         let options: [(UInt8, Int)]
         switch type {
         case .i32: options = [(0x36, 2), (0x3A, 0), (0x3B, 1)]
         case .i64: options = [(0x37, 3), (0x3C, 0), (0x3D, 1), (0x3E, 2)]
         case .f32: options = [(0x38, 2)]
         case .f64: options = [(0x39, 3)]
+        case .v128: preconditionFailure("scalar stores only")
         }
         let (opcode, alignment) = rng.pick(options)
         address(depth: depth)
@@ -505,7 +609,9 @@ public struct ModuleGenerator {
 
     /// Results of a structured instruction producing `type`: `type` first, then extras to drop.
     private mutating func structuredResults(_ type: DiffType) -> [DiffType] {
-        [type] + randomTypes(max: 2)
+        let results = [type] + randomTypes(max: 2, vectors: vectorSignatures)
+        // A multi-value block type lands in the type section, where v128 is module-wide.
+        return results.count > 1 && results.contains(.v128) && !moduleVectorTypes ? [type] : results
     }
 
     private mutating func dropExtras(_ results: [DiffType]) {
@@ -556,8 +662,9 @@ public struct ModuleGenerator {
     private mutating func call(_ type: DiffType?, depth: Int) {
         // Direct calls go only to later functions; recursion happens through the table.
         let candidates = ((state.index + 1)..<generatedCount).filter { callee in
-            let results = types[functionTypes[callee]].results
-            if let type { return results.first == type }
+            let signature = types[functionTypes[callee]]
+            guard mayCall(signature) else { return false }
+            if let type { return signature.results.first == type }
             return true
         }
         guard !candidates.isEmpty else {
@@ -576,12 +683,18 @@ public struct ModuleGenerator {
     }
 
     private mutating func callIndirect(_ type: DiffType?, depth: Int) {
+        // Its type would hold v128, which is module-wide.
+        if type == .v128 && !moduleVectorTypes {
+            leaf(.v128)
+            return
+        }
         // Usually the type of some function (which may or may not sit in the slot called).
         var signature: DiffSignature
-        if rng.chance(3, 4) {
-            signature = types[functionTypes[rng.below(generatedCount)]]
+        let callable = (0..<generatedCount).filter { mayCall(types[functionTypes[$0]]) }
+        if rng.chance(3, 4) && !callable.isEmpty {
+            signature = types[functionTypes[rng.pick(callable)]]
         } else {
-            signature = randomSignature()
+            signature = randomSignature(vectors: vectorSignatures)
         }
         if let type, signature.results.first != type { signature.results.insert(type, at: 0) }
         let typeIndex = typeIndex(signature)
@@ -626,7 +739,7 @@ public struct ModuleGenerator {
     }
 
     /// Emits code with no net effect on the stack.
-    private mutating func statement(depth: Int) {
+    mutating func statement(depth: Int) {
         state.budget -= 1
         let next = depth - 1
         if depth <= 0 || state.budget <= 0 {
@@ -640,10 +753,13 @@ public struct ModuleGenerator {
             let local = rng.pick(candidates)
             expression(state.locals[local], depth: next); emit(0x21); state.code.unsigned(local)
         case 2:
-            let global = rng.below(globalTypes.count - 1) + 1
+            let writable = (1..<globalTypes.count).filter { state.simd || globalTypes[$0] != .v128 }
+            if writable.isEmpty { emit(0x01); return }
+            let global = rng.pick(writable)
             expression(globalTypes[global], depth: next); emit(0x24); state.code.unsigned(global)
-        case 3, 4: store(depth: next)
-        case 5: expression(rng.pick(DiffType.allCases), depth: next); emit(0x1A)
+        case 3, 4:
+            if state.simd && rng.chance(1, 2) { vectorStore(depth: next) } else { store(depth: next) }
+        case 5: expression(randomType(vectors: state.simd), depth: next); emit(0x1A)
         case 6:
             expression(.i32, depth: next)
             emit(0x04); emit(0x40)

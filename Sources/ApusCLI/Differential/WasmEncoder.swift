@@ -19,12 +19,18 @@ public struct SplitMix64 {
     /// True with probability `numerator / denominator`.
     public mutating func chance(_ numerator: Int, _ denominator: Int) -> Bool { below(denominator) < numerator }
 
+    /// True with probability `probability` (0 never, 1 always).
+    public mutating func chance(_ probability: Double) -> Bool { Double(next() >> 11) * 0x1p-53 < probability }
+
     public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 }
 
-/// The numeric value types the generator uses.
-public enum DiffType: UInt8, CaseIterable, Equatable {
-    case i32 = 0x7F, i64 = 0x7E, f32 = 0x7D, f64 = 0x7C
+/// The value types the generator uses: the numeric types everywhere, v128 in SIMD functions.
+public enum DiffType: UInt8, Equatable, Sendable {
+    case i32 = 0x7F, i64 = 0x7E, f32 = 0x7D, f64 = 0x7C, v128 = 0x7B
+
+    /// The numeric types, which are also all that entry points exchange with the host.
+    public static let scalars: [DiffType] = [.i32, .i64, .f32, .f64]
 
     public var name: String {
         switch self {
@@ -32,6 +38,7 @@ public enum DiffType: UInt8, CaseIterable, Equatable {
         case .i64: return "i64"
         case .f32: return "f32"
         case .f64: return "f64"
+        case .v128: return "v128"
         }
     }
 }
@@ -67,6 +74,7 @@ public struct DiffValue: Equatable {
         case .i64: return "i64:" + String(Int64(bitPattern: bits))
         case .f32: return "f32:0x" + String(bits, radix: 16) + "(" + String(Float(bitPattern: UInt32(truncatingIfNeeded: bits))) + ")"
         case .f64: return "f64:0x" + String(bits, radix: 16) + "(" + String(Double(bitPattern: bits)) + ")"
+        case .v128: return "v128 (never exchanged with the host)"
         }
     }
 }
@@ -76,6 +84,12 @@ struct ByteWriter {
     var bytes: [UInt8] = []
 
     mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    /// A 0xFD-prefixed (SIMD) instruction's opcode.
+    mutating func simd(_ subopcode: UInt32) {
+        byte(0xFD)
+        unsigned(UInt64(subopcode))
+    }
     mutating func append(_ other: [UInt8]) { bytes.append(contentsOf: other) }
 
     mutating func unsigned(_ value: UInt64) {

@@ -8,7 +8,7 @@ struct WasmKitInstance {
     init(bytes: [UInt8], engine: Engine) throws(DiffSetupError) {
         do {
             store = Store(engine: engine)
-            let module = try parseWasm(bytes: bytes)
+            let module = try parseWasm(bytes: bytes, features: WasmKitSide.configuration.features)
             instance = try module.instantiate(store: store)
         } catch {
             throw DiffSetupError(message: "wasmkit: " + String(describing: error))
@@ -23,6 +23,7 @@ struct WasmKitInstance {
             case .i64: return .i64(argument.bits)
             case .f32: return .f32(UInt32(truncatingIfNeeded: argument.bits))
             case .f64: return .f64(argument.bits)
+            case .v128: preconditionFailure("entry points take scalars only")
             }
         }
         do {
@@ -42,6 +43,12 @@ struct WasmKitInstance {
         } catch {
             return .failed("wasmkit: " + String(describing: error))
         }
+    }
+
+    /// `body` applied to the bytes of the exported memory.
+    func withMemory<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        guard let memory = instance.exports[memory: ModuleGenerator.memoryExport] else { return nil }
+        return memory.withUnsafeBufferPointer(offset: 0, count: memory.byteCount, body)
     }
 
     /// Maps WasmKit's trap text (its `TrapReason` is package-internal) to Apus's `TrapKind.message`.
@@ -65,7 +72,13 @@ struct WasmKitInstance {
 
 /// The WasmKit engine shared by all modules of a run.
 final class WasmKitSide {
-    let engine = Engine(configuration: EngineConfiguration(compilationMode: .eager))
+    /// Eager translation, and WasmKit's default features plus SIMD, which they leave out.
+    static let configuration: EngineConfiguration = {
+        var configuration = EngineConfiguration(compilationMode: .eager)
+        configuration.features.insert(.simd)
+        return configuration
+    }()
+    let engine = Engine(configuration: WasmKitSide.configuration)
 
     func instantiate(_ bytes: [UInt8]) throws(DiffSetupError) -> WasmKitInstance {
         try WasmKitInstance(bytes: bytes, engine: engine)
