@@ -25,6 +25,13 @@ int apus_cpuid(uint32_t leaf, uint32_t subleaf, apus_cpuid_result *result) {
     // returns 0 instead of garbage.
     if (!__get_cpuid_count(leaf, subleaf, &a, &b, &c, &d)) return 0;
     result->eax = a; result->ebx = b; result->ecx = c; result->edx = d;
+    if (leaf == 1 && (c & (1u << 27))) {
+        // OSXSAVE: the OS manages XCR0. Report AVX (and FMA, F16C, which use its registers)
+        // only if the OS saves the SSE and AVX state (XCR0 bits 1 and 2) on context switches.
+        uint32_t low, high;
+        __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+        if ((low & 6) != 6) result->ecx &= ~((1u << 28) | (1u << 12) | (1u << 29));
+    }
     return 1;
 #else
     (void)leaf; (void)subleaf; (void)result;

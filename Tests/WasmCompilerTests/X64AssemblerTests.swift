@@ -261,6 +261,55 @@ import Testing
         try check(cases)
     }
 
+    /// Every VEX form against objdump: two-source forms with a high register in each operand
+    /// (so both the two- and three-byte prefixes and every inverted field are exercised).
+    @Test func vexInstructions() throws {
+        let halfWidth: [X64Assembler.VectorOperation] = [.cvtdq2pd, .cvtps2pd, .pmovsxbw, .pmovsxwd, .pmovsxdq,
+                                                         .pmovzxbw, .pmovzxwd, .pmovzxdq]
+        var cases: [Case] = []
+        for operation in X64Assembler.VectorOperation.allCases where operation != .pblendvb {
+            let name = "v" + String(describing: operation)
+            if operation.isSingleSource {
+                cases.append((name + " xmm1,xmm10", { $0.vex(operation, .xmm1, .xmm10) }))
+            } else {
+                cases.append((name + " xmm1,xmm10,xmm3", { $0.vex(operation, .xmm1, .xmm10, .xmm3) }))
+                cases.append((name + " xmm12,xmm2,xmm9", { $0.vex(operation, .xmm12, .xmm2, .xmm9) }))
+                guard operation != .movlhps && operation != .movhlps else { continue }
+                let width = halfWidth.contains(operation) ? "QWORD" : "XMMWORD"
+                cases.append((name + " xmm9,xmm4," + width + " PTR [r13+r9*4+0x10]",
+                              { $0.vex(operation, .xmm9, .xmm4, X64Memory(base: .r13, index: .r9, scale: 4, displacement: 16)) }))
+            }
+        }
+        for operation in X64Assembler.VectorImmediateOperation.allCases {
+            let name = "v" + String(describing: operation)
+            var text = operation.isSingleSource ? name + " xmm2,xmm11,0x5" : name + " xmm2,xmm7,xmm11,0x5"
+            if operation == .cmpps { text = "vcmpnltps xmm2,xmm7,xmm11" }
+            if operation == .cmppd { text = "vcmpnltpd xmm2,xmm7,xmm11" }
+            cases.append((text, { $0.vex(operation, .xmm2, .xmm7, .xmm11, immediate: 5) }))
+        }
+        for operation in X64Assembler.VectorShiftImmediate.allCases {
+            let name = "v" + String(describing: operation)
+            cases.append((name + " xmm12,xmm3,0x7", { $0.vexShift(operation, .xmm12, .xmm3, by: 7) }))
+        }
+        for blend in X64Assembler.VariableBlend.allCases {
+            cases.append((String(describing: blend) + " xmm1,xmm2,xmm13,xmm4", { $0.vex(blend, .xmm1, .xmm2, .xmm13, mask: .xmm4) }))
+        }
+        for operation in X64Assembler.FusedMultiplyAdd.allCases {
+            cases.append((String(describing: operation) + " xmm8,xmm1,xmm15", { $0.vex(operation, .xmm8, .xmm1, .xmm15) }))
+        }
+        for broadcast in X64Assembler.Broadcast.allCases {
+            cases.append((String(describing: broadcast) + " xmm3,xmm9", { $0.vex(broadcast, .xmm3, .xmm9) }))
+        }
+        cases += [
+            ("vpbroadcastb xmm3,BYTE PTR [r14+r11*1]", { $0.vex(.vpbroadcastb, .xmm3, X64Memory(base: .r14, index: .r11)) }),
+            ("vpbroadcastq xmm10,QWORD PTR [rax+0x8]", { $0.vex(.vpbroadcastq, .xmm10, .at(.rax, 8)) }),
+            ("vbroadcastss xmm0,DWORD PTR [rbp-0x4]", { $0.vex(.vbroadcastss, .xmm0, .at(.rbp, -4)) }),
+            ("vmovdqu xmm11,XMMWORD PTR [r14+r11*1+0x20]", { $0.vmovdqu(.xmm11, X64Memory(base: .r14, index: .r11, displacement: 32)) }),
+            ("vmovdqu XMMWORD PTR [rsp],xmm5", { $0.vmovdqu(.at(.rsp), .xmm5) }),
+        ]
+        try check(cases)
+    }
+
     @Test func vectorMovesAndLanes() throws {
         try check([
             ("movdqu xmm3,XMMWORD PTR [rbp-0x30]", { $0.movdqu(.xmm3, .at(.rbp, -48)) }),
@@ -292,8 +341,10 @@ import Testing
                                       leaf7EBX: 1 << 3 | 1 << 8 | 1 << 5, extendedLeaf1ECX: 1 << 5)
         #expect(features == X64CPUFeatures(hasPOPCNT: true, hasLZCNT: true, hasBMI1: true, hasBMI2: true,
                                            hasSSE41: true, hasAVX: true, hasAVX2: true, hasSSSE3: true, hasSSE42: true))
-        let noOS = X64CPUFeatures(leaf1ECX: 1 << 28, leaf7EBX: 1 << 5, extendedLeaf1ECX: 0)
-        #expect(!noOS.hasAVX && !noOS.hasAVX2)
+        let withFMA = X64CPUFeatures(leaf1ECX: 1 << 27 | 1 << 28 | 1 << 12, leaf7EBX: 0, extendedLeaf1ECX: 0)
+        #expect(withFMA.hasFMA && withFMA.hasAVX)
+        let noOS = X64CPUFeatures(leaf1ECX: 1 << 28 | 1 << 12, leaf7EBX: 1 << 5, extendedLeaf1ECX: 0)
+        #expect(!noOS.hasAVX && !noOS.hasAVX2 && !noOS.hasFMA)
         #expect(X64CPUFeatures.baseline == X64CPUFeatures(leaf1ECX: 0, leaf7EBX: 0, extendedLeaf1ECX: 0))
     }
 }

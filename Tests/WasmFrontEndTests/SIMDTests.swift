@@ -166,8 +166,8 @@ private func typingError(_ instruction: Instruction) -> WasmError? {
 }
 
 @Test func rejectsUnknownSubopcodes() {
-    // Gaps in the 2.0 table, relaxed-SIMD subopcodes, and huge values.
-    for subopcode: UInt32 in [0x9A, 0xA2, 0xA5, 0xAF, 0xBB, 0xE2, 0xEE, 0x100, 0x101, 0x113, 0xFFFF_FFFF] {
+    // Gaps in the 2.0 table, past the relaxed-SIMD subopcodes (0x100–0x113), and huge values.
+    for subopcode: UInt32 in [0x9A, 0xA2, 0xA5, 0xAF, 0xBB, 0xE2, 0xEE, 0x114, 0x1FF, 0xFFFF_FFFF] {
         let error = decodingError(leb(subopcode))
         #expect(error?.phase == .decoding, "\(subopcode)")
         #expect(error?.message == "illegal opcode", "\(subopcode)")
@@ -421,4 +421,21 @@ func specSIMDScriptDecodesAndValidates(_ script: URL) throws {
         + "\(tally.invalid) invalid, \(tally.textMalformed) text-only malformed, \(tally.unparsable) unparsable, \(tally.failures.count) failures, \(elapsed)")
     for failure in tally.failures.prefix(20) { print("  " + failure) }
     #expect(tally.failures.isEmpty, "\(script.lastPathComponent)")
+}
+
+/// Relaxed SIMD: the subopcodes follow the 2.0 set, and the mnemonics name what WasmKit's
+/// text assembler encodes.
+@Test func relaxedSIMDMnemonicsMatchTheTextAssembler() throws {
+    #expect(RelaxedSIMDOperation.allCases.count == 20)
+    #expect(RelaxedSIMDOperation.allCases.allSatisfy { (0x100...0x113).contains($0.rawValue) })
+    for operation in RelaxedSIMDOperation.allCases {
+        let count = operation.signature.operandTypes.count
+        let parameters = Array(repeating: "v128", count: count).joined(separator: " ")
+        let gets = (0..<count).map { "local.get \($0)" }.joined(separator: " ")
+        let binary = try wat2wasm("(module (func (param \(parameters)) \(gets) \(operation.name) drop))")
+        let expected: [UInt8] = [0xFD] + leb(operation.rawValue) + [0x1A, 0x0B]
+        #expect(Array(binary.suffix(expected.count)) == expected, "\(operation.name)")
+        // And the decoder and validator accept it.
+        #expect(throws: Never.self) { try validateModule(decodeModule(binary)) }
+    }
 }

@@ -412,7 +412,8 @@ struct WasmToIRTranslator {
             push(.refIsNull, [pop()], result: .i32)
         case .refFunc(let index):
             push(.refFunc(index), result: .ref)
-        case .v128Const, .i8x16Shuffle, .simd, .simdLoad, .v128Store, .simdLoadLane, .simdStoreLane, .simdLane:
+        case .v128Const, .i8x16Shuffle, .simd, .simdLoad, .v128Store, .simdLoadLane, .simdStoreLane, .simdLane,
+             .relaxedSIMD:
             throw simdError(at: offset)
         }
     }

@@ -25,6 +25,9 @@ func decodeSIMDInstruction(_ reader: inout ByteReader) throws(WasmError) -> Inst
         if let operation = SIMDLoadOperation(rawValue: subopcode) {
             return .simdLoad(operation, try readSIMDMemoryArgument(&reader))
         }
+        if let operation = RelaxedSIMDOperation(rawValue: subopcode) {
+            return .relaxedSIMD(operation)
+        }
         if let operation = SIMDLaneMemoryOperation(loadSubopcode: subopcode) {
             let memoryArgument = try readSIMDMemoryArgument(&reader)
             return .simdLoadLane(operation, memoryArgument, lane: try reader.readByte())

@@ -74,6 +74,8 @@ public enum Instruction: Equatable, Sendable {
     case simdLoadLane(SIMDLaneMemoryOperation, MemoryArgument, lane: UInt8)
     case simdStoreLane(SIMDLaneMemoryOperation, MemoryArgument, lane: UInt8)
     case simdLane(SIMDLaneOperation, lane: UInt8)
+    /// Relaxed SIMD (WebAssembly 3.0, 0xFD 0x100–0x113).
+    case relaxedSIMD(RelaxedSIMDOperation)
 }
 
 public struct BranchTable: Equatable, Sendable {

@@ -409,7 +409,7 @@ public struct FunctionValidator: Sendable {
              .simdLoadLane(_, let argument, _), .simdStoreLane(_, let argument, _):
             try checkMemory(argument.memory, at: offset)
             try applySIMD(instruction, at: offset)
-        case .i8x16Shuffle, .simd, .simdLane:
+        case .i8x16Shuffle, .simd, .simdLane, .relaxedSIMD:
             try applySIMD(instruction, at: offset)
         }
     }

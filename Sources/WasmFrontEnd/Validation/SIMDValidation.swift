@@ -8,6 +8,9 @@ func simdTyping(of instruction: Instruction, offset: Int) throws(WasmError) -> (
         let signature = operation.signature
         return (signature.operandTypes, signature.resultType == .i32 ? SIMDTypeLists.i32 : SIMDTypeLists.v128)
 
+    case .relaxedSIMD(let operation):
+        return (operation.signature.operandTypes, SIMDTypeLists.v128)
+
     case .v128Const:
         return (SIMDTypeLists.none, SIMDTypeLists.v128)
 

@@ -134,6 +134,11 @@ public struct X64Assembler {
         for index in stride(from: opcodeLength - 1, through: 0, by: -1) {
             bytes.append(UInt8(truncatingIfNeeded: opcode >> (8 * UInt32(index))))
         }
+        emitOperands(reg: reg, rm: rm, immediate: immediate)
+    }
+
+    /// `ModRM [SIB] [disp] [imm]` after the opcode (shared by the legacy and VEX encodings).
+    mutating func emitOperands(reg: UInt8, rm: RM, immediate: Immediate) {
         let regBits = (reg & 7) << 3
         switch rm {
         case .register(let number):

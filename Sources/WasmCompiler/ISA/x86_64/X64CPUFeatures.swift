@@ -20,10 +20,12 @@ public struct X64CPUFeatures: Equatable, Sendable {
     public var hasAVX: Bool
     /// AVX2 (CPUID.7.0:EBX bit 5).
     public var hasAVX2: Bool
+    /// FMA3 (`vfmadd231ps`…; CPUID.1:ECX bit 12, with AVX).
+    public var hasFMA: Bool
 
     public init(hasPOPCNT: Bool = false, hasLZCNT: Bool = false, hasBMI1: Bool = false, hasBMI2: Bool = false,
                 hasSSE41: Bool = false, hasAVX: Bool = false, hasAVX2: Bool = false,
-                hasSSSE3: Bool = false, hasSSE42: Bool = false) {
+                hasSSSE3: Bool = false, hasSSE42: Bool = false, hasFMA: Bool = false) {
         self.hasPOPCNT = hasPOPCNT
         self.hasLZCNT = hasLZCNT
         self.hasBMI1 = hasBMI1
@@ -33,11 +35,12 @@ public struct X64CPUFeatures: Equatable, Sendable {
         self.hasSSE42 = hasSSE42
         self.hasAVX = hasAVX
         self.hasAVX2 = hasAVX2
+        self.hasFMA = hasFMA
     }
 
     /// Decodes the feature bits from CPUID leaf 1 ECX, leaf 7 (subleaf 0) EBX and extended leaf
-    /// 0x80000001 ECX. AVX is reported only if the OS enabled XSAVE (OSXSAVE); the caller is
-    /// responsible for checking XCR0 if it intends to rely on AVX state.
+    /// 0x80000001 ECX. AVX (and AVX2, FMA) is reported only if the OS enabled XSAVE (OSXSAVE);
+    /// the platforms' `cpuid` also clears the AVX bits unless XCR0 says the OS saves AVX state.
     public init(leaf1ECX: UInt32, leaf7EBX: UInt32, extendedLeaf1ECX: UInt32) {
         func bit(_ value: UInt32, _ index: UInt32) -> Bool { value & (1 << index) != 0 }
         let osxsave = bit(leaf1ECX, 27)
@@ -50,7 +53,8 @@ public struct X64CPUFeatures: Equatable, Sendable {
             hasAVX: osxsave && bit(leaf1ECX, 28),
             hasAVX2: osxsave && bit(leaf1ECX, 28) && bit(leaf7EBX, 5),
             hasSSSE3: bit(leaf1ECX, 9),
-            hasSSE42: bit(leaf1ECX, 20))
+            hasSSE42: bit(leaf1ECX, 20),
+            hasFMA: osxsave && bit(leaf1ECX, 28) && bit(leaf1ECX, 12))
     }
 
     /// Nothing beyond SSE2: every optional instruction uses its fallback sequence.

@@ -331,6 +331,8 @@ extension X64CodeGenerator {
             try emitStoreLane(operation, argument, lane: lane, at: offset)
         case .simdLane(let operation, let lane):
             emitLaneOperation(operation, lane: lane)
+        case .relaxedSIMD(let operation):
+            emitRelaxedSIMD(operation)
         }
     }
 
