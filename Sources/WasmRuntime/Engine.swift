@@ -12,6 +12,9 @@ public final class Engine {
         public var boundsChecks: BoundsCheckStrategy = .guardRegion
         /// Compile for the baseline ISA only, ignoring optional CPU features.
         public var forceBaselineISA = false
+        /// Keep vector code to the legacy SSE encodings (no AVX, AVX2 or FMA), to measure what
+        /// the VEX forms gain.
+        public var disableAVX = false
         /// Which compiler tier produces the code.
         public var tier: CompilerTier = .baseline
         /// Most stack that one host → wasm call may use (below the host's own frames).
@@ -46,7 +49,13 @@ public final class Engine {
     public init(platform: any Platform, configuration: Configuration = Configuration()) {
         self.platform = platform
         self.configuration = configuration
-        cpuFeatures = configuration.forceBaselineISA ? .baseline : Engine.detectFeatures(platform)
+        var features = configuration.forceBaselineISA ? .baseline : Engine.detectFeatures(platform)
+        if configuration.disableAVX {
+            features.hasAVX = false
+            features.hasAVX2 = false
+            features.hasFMA = false
+        }
+        cpuFeatures = features
         vmData = VMDataAllocator(platform: platform)
         builtins = vmData.allocate(capacity: VMBuiltin.allCases.count, of: UnsafeRawPointer?.self)
         fillBuiltinTable(builtins, platform: platform)

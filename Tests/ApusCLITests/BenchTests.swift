@@ -160,6 +160,7 @@ private func sampleResults() -> BenchResults {
         let ids = ApusEngine.variants().map(\.id)
         #expect(ids.contains("apus-baseline"))
         #expect(ids.contains("apus-baseline-generic"))
+        #expect(ids.contains("apus-baseline-sse4"))
         #expect(ApusEngine.variants().allSatisfy { $0.unavailableReason() == nil })
     }
 

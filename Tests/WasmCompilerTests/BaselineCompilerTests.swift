@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WasmFrontEnd
 @testable import WasmCompiler
@@ -11,7 +12,13 @@ let allConfigurations: [CompilerConfiguration] = [
     CompilerConfiguration(boundsChecks: .guardRegion, cpuFeatures: .baseline, tier: .optimizing, verifyIR: true),
     CompilerConfiguration(boundsChecks: .explicit, cpuFeatures: X64CPUFeatures(
         hasPOPCNT: true, hasLZCNT: true, hasBMI1: true, hasBMI2: false, hasSSE41: true), tier: .optimizing, verifyIR: true),
-]
+] + (hostHasAVX2AndFMA ? [CompilerConfiguration(boundsChecks: .guardRegion, cpuFeatures: RelaxedSIMDTests.avx2FMA)] : [])
+
+/// Whether this machine runs the VEX forms (the AVX2 + FMA configuration is tested only there).
+let hostHasAVX2AndFMA: Bool = {
+    let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    return flags.contains(" avx2") && flags.contains(" fma")
+}()
 
 func load(_ builder: ModuleBuilder, _ configuration: CompilerConfiguration, memoryPages: Int = 0,
           tableSize: Int = 0) throws -> JITInstance {

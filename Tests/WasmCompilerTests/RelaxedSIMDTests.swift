@@ -13,8 +13,7 @@ import WasmFrontEnd
 
     static var configurations: [CompilerConfiguration] {
         var features: [X64CPUFeatures] = [.baseline, sse41]
-        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        if flags.contains(" avx2") && flags.contains(" fma") { features.append(avx2FMA) }
+        if hostHasAVX2AndFMA { features.append(avx2FMA) }
         return features.map { CompilerConfiguration(boundsChecks: .guardRegion, cpuFeatures: $0) }
     }
 

@@ -5,8 +5,7 @@ import WasmFrontEnd
 import WasmRuntime
 
 /// Apus's own engine, hosted (the JIT running natively on Linux): one column per tier, each
-/// with CPU-specific code generation on and forced off.
-///
+/// with CPU-specific code generation on and forced off, plus the baseline tier without AVX.
 public struct ApusEngine: BenchEngine {
     /// One way of configuring Apus's compiler.
     public struct Configuration: Sendable, Equatable {
@@ -14,15 +13,20 @@ public struct ApusEngine: BenchEngine {
         public var tier: String
         /// Whether code may use host CPU features beyond the x86-64 baseline (probed by CPUID).
         public var cpuSpecific: Bool
+        /// With `cpuSpecific`: whether the AVX, AVX2 and FMA forms are off (SSE4 encodings only).
+        public var withoutAVX: Bool
 
-        public init(tier: String, cpuSpecific: Bool) {
+        public init(tier: String, cpuSpecific: Bool, withoutAVX: Bool = false) {
             self.tier = tier
             self.cpuSpecific = cpuSpecific
+            self.withoutAVX = withoutAVX
         }
     }
 
     public let configuration: Configuration
-    public var id: String { "apus-\(configuration.tier)" + (configuration.cpuSpecific ? "" : "-generic") }
+    public var id: String {
+        "apus-\(configuration.tier)" + (!configuration.cpuSpecific ? "-generic" : configuration.withoutAVX ? "-sse4" : "")
+    }
     public let isInterpreter = false
 
     public init(configuration: Configuration) { self.configuration = configuration }
@@ -30,11 +34,12 @@ public struct ApusEngine: BenchEngine {
     /// Tiers Apus has: every one is measured with CPU-specific code on and forced off.
     public static let tiers = ["baseline", "optimizing"]
 
-    /// All Apus columns of the table.
+    /// All Apus columns of the table. SIMD code runs on the baseline tier, so only that tier
+    /// gets the column without AVX (`apus-baseline-sse4`).
     public static func variants() -> [ApusEngine] {
         tiers.flatMap { tier in
             [true, false].map { ApusEngine(configuration: Configuration(tier: tier, cpuSpecific: $0)) }
-        }
+        } + [ApusEngine(configuration: Configuration(tier: "baseline", cpuSpecific: true, withoutAVX: true))]
     }
 
     public func unavailableReason() -> String? { nil }
@@ -57,6 +62,7 @@ extension ApusEngine: InProcessWasmEngine {
     public func compile(_ bytes: [UInt8]) throws -> Compiled {
         var engineConfiguration = Engine.Configuration()
         engineConfiguration.forceBaselineISA = !configuration.cpuSpecific
+        engineConfiguration.disableAVX = configuration.withoutAVX
         engineConfiguration.tier = CompilerTier(rawValue: configuration.tier) ?? .baseline
         let engine = Engine(platform: HostedPlatform.shared, configuration: engineConfiguration)
         let module: WasmModule

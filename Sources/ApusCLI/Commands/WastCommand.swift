@@ -34,6 +34,9 @@ public struct WastCommand: ParsableCommand {
     @Flag(name: .long, help: "Compile for the baseline CPU features only.")
     public var baselineIsa = false
 
+    @Flag(name: .long, help: "Use the host's CPU features but not AVX, AVX2 or FMA (the SSE4 encodings).")
+    public var noAvx = false
+
     @Option(name: .long, help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
     public var tier: CompilerTier = .baseline
 
@@ -55,8 +58,8 @@ public struct WastCommand: ParsableCommand {
         guard !paths.isEmpty else { throw ValidationError("Missing expected argument '<paths> ...'") }
         guard (1...64).contains(smp) else { throw ValidationError("--smp must be between 1 and 64") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        if inKernel, json != nil || byKind || frontEndOnly || boundsChecks != .guard || baselineIsa {
-            throw ValidationError("--in-kernel cannot be combined with --json, --by-kind, --front-end-only, --bounds-checks or --baseline-isa")
+        if inKernel, json != nil || byKind || frontEndOnly || boundsChecks != .guard || baselineIsa || noAvx {
+            throw ValidationError("--in-kernel cannot be combined with --json, --by-kind, --front-end-only, --bounds-checks, --baseline-isa or --no-avx")
         }
         if !inKernel, smp != 1 || noBuild { throw ValidationError("--smp and --no-build need --in-kernel") }
     }
@@ -122,7 +125,7 @@ extension WastCommand {
     func makeScriptRunner() -> (String) -> SpecFileResult {
         if frontEndOnly { return { SpecScriptRunner().run(path: $0) } }
         let engine = RuntimeSpecExecutor.makeEngine(boundsChecks: boundsChecks == .explicit ? .explicit : .guardRegion,
-                                                    forceBaselineISA: baselineIsa, tier: tier)
+                                                    forceBaselineISA: baselineIsa, tier: tier, disableAVX: noAvx)
         return { RuntimeSpecExecutor.runScript(path: $0, engine: engine) }
     }
 }

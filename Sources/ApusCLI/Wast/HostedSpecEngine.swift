@@ -5,11 +5,12 @@ import WasmRuntime
 extension RuntimeSpecExecutor {
     /// An engine for spec scripts on this host.
     public static func makeEngine(boundsChecks: BoundsCheckStrategy, forceBaselineISA: Bool,
-                                  tier: CompilerTier = .baseline) -> Engine {
+                                  tier: CompilerTier = .baseline, disableAVX: Bool = false) -> Engine {
         var configuration = Engine.Configuration()
         configuration.boundsChecks = boundsChecks
         configuration.forceBaselineISA = forceBaselineISA
         configuration.tier = tier
+        configuration.disableAVX = disableAVX
         return Engine(platform: HostedPlatform.shared, configuration: configuration)
     }
 

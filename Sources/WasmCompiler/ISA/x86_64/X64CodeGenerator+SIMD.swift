@@ -53,6 +53,18 @@ extension X64CodeGenerator {
         loadVectorConstant(register, V128(low: value, high: value))
     }
 
+    /// `destination = first op second`: one VEX instruction with AVX, else a copy and the
+    /// two-operand form (`destination` must not be `second` then).
+    mutating func vectorInto(_ destination: X64XMM, _ first: X64XMM, _ operation: V, _ second: X64XMM) {
+        if features.hasAVX {
+            assembler.vex(operation, destination, first, second)
+        } else {
+            precondition(destination == first || destination != second, "the copy would overwrite the second source")
+            if destination != first { assembler.movaps(destination, first) }
+            assembler.vector(operation, destination, second)
+        }
+    }
+
     /// A new register holding a copy of `source`.
     mutating func copyVector(_ source: X64XMM) -> X64XMM {
         let register = allocateXMM()
@@ -397,6 +409,19 @@ extension X64CodeGenerator {
     // MARK: Splats
 
     mutating func emitSplat(from scalar: X64GPR, into register: X64XMM, _ operation: SIMDOperation) {
+        if features.hasAVX2 {
+            // One broadcast after the move instead of a shuffle sequence.
+            let broadcast: X64Assembler.Broadcast
+            switch operation {
+            case .i8x16Splat: broadcast = .vpbroadcastb
+            case .i16x8Splat: broadcast = .vpbroadcastw
+            case .i32x4Splat: broadcast = .vpbroadcastd
+            default: broadcast = .vpbroadcastq
+            }
+            assembler.movToXMM(broadcast == .vpbroadcastq ? .bits64 : .bits32, register, scalar)
+            assembler.vex(broadcast, register, register)
+            return
+        }
         switch operation {
         case .i8x16Splat:
             assembler.movToXMM(.bits32, register, scalar)
@@ -953,8 +978,7 @@ extension X64CodeGenerator {
     mutating func emitFloatMinimum(double: Bool) {
         let b = popXMM()
         let a = popXMM()
-        assembler.movaps(Self.scratchXMM, b)
-        assembler.vector(double ? .minpd : .minps, Self.scratchXMM, a)
+        vectorInto(Self.scratchXMM, b, double ? .minpd : .minps, a)
         assembler.vector(double ? .minpd : .minps, a, b)
         assembler.vector(.orps, Self.scratchXMM, a)
         assembler.vector(double ? .cmppd : .cmpps, a, Self.scratchXMM, immediate: X64Assembler.FloatComparison.unordered.rawValue)
@@ -968,8 +992,7 @@ extension X64CodeGenerator {
     mutating func emitFloatMaximum(double: Bool) {
         let b = popXMM()
         let a = popXMM()
-        assembler.movaps(Self.scratchXMM, b)
-        assembler.vector(double ? .maxpd : .maxps, Self.scratchXMM, a)
+        vectorInto(Self.scratchXMM, b, double ? .maxpd : .maxps, a)
         assembler.vector(double ? .maxpd : .maxps, a, b)
         // Discrepancies (NaN, +0/-0) become visible in the XOR; subtracting it propagates
         // NaN and turns +0/-0 into +0.
@@ -1398,6 +1421,14 @@ extension X64CodeGenerator {
         let (operand, mayFault, temporaries) = try memoryOperand(address: address, argument: argument, width: width, at: offset)
         let result = allocateXMM()
         if mayFault { recordTrapSite(.memoryOutOfBounds) }
+        if features.hasAVX2, let broadcast = Self.broadcast(loading: operation) {
+            // Broadcasts read just the lane's bytes from memory, with no alignment requirement.
+            assembler.vex(broadcast, result, operand)
+            release(address)
+            for temporary in temporaries { release(temporary) }
+            pushXMM(.v128, result)
+            return
+        }
         switch operation {
         case .v128Load:
             assembler.movdqu(result, operand)
@@ -1431,6 +1462,16 @@ extension X64CodeGenerator {
         release(address)
         for temporary in temporaries { release(temporary) }
         pushXMM(.v128, result)
+    }
+
+    static func broadcast(loading operation: SIMDLoadOperation) -> X64Assembler.Broadcast? {
+        switch operation {
+        case .v128Load8Splat: return .vpbroadcastb
+        case .v128Load16Splat: return .vpbroadcastw
+        case .v128Load32Splat: return .vpbroadcastd
+        case .v128Load64Splat: return .vpbroadcastq
+        default: return nil
+        }
     }
 
     mutating func emitVectorStore(_ argument: MemoryArgument, at offset: Int) throws(WasmError) {
