@@ -1,4 +1,4 @@
-/* Block motion search, as in a video encoder: n frames of 192x192 bytes (64x64 for tiny n); every
+/* Block motion search, as in a video encoder: n frames of 192x192 bytes (48x48 for tiny n); every
  * 16x16 block of the current frame is compared, by the sum of absolute differences (SAD), with
  * every candidate of the reference frame within +-8 pixels, and the best vector is kept. The
  * current frame is the reference moved by a known vector plus noise of 0..3 per pixel, so the
@@ -21,7 +21,7 @@ static u32 sad16(const u8 *a, const u8 *b, u32 stride) {
 
 BENCH_ENTRY {
     bench_reset();
-    const u32 side = BENCH_PICK(n, 192u, 64u);
+    const u32 side = BENCH_PICK(n, 192u, 48u);
     u8 *ref = bench_alloc(side * side);
     u8 *cur = bench_alloc(side * side);
     Rng rng = rng_seed(16);
