@@ -4,7 +4,7 @@ import Foundation
 public struct BenchProgram: Equatable, Sendable {
     /// File stem: `benchmarks/programs/NAME.c`, `out/bench/build/wasm/NAME.wasm`.
     public var name: String
-    /// `integer`, `float`, `memory` or `calls`.
+    /// `integer`, `float`, `memory`, `calls` or `simd` (free-form: only shown in reports).
     public var category: String
     /// The `n` passed to `run(n)` by `--quick` (correctness only).
     public var tinySize: Int32
