@@ -409,4 +409,41 @@ func rotl64(_ value: Int64, _ count: Int) -> Int64 {
         #expect(product == Int32(3 * 112), "got \(String(describing: product))")
         #expect(instance.callI32(vectorFunction, [u32(-12)]) == 0)
     }
+
+    /// The shuffle patterns compiled to single instructions (pshufd, the unpacks either way
+    /// round, palignr, one-operand pshufb) and general ones, against the definition.
+    @Test(arguments: allConfigurations)
+    func shufflePatterns(configuration: CompilerConfiguration) throws {
+        var patterns: [[Int]] = []
+        for width in [1, 2, 4, 8] {
+            for high in [false, true] {
+                for swapped in [false, true] {
+                    patterns.append((0..<16).map { lane in
+                        let element = lane / width
+                        let fromSecond = (element % 2 == 1) != swapped
+                        return ((high ? 8 / width : 0) + element / 2) * width + lane % width + (fromSecond ? 16 : 0)
+                    })
+                }
+            }
+        }
+        for shift in [1, 5, 15] { patterns.append((0..<16).map { shift + $0 }) }
+        patterns.append([8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        patterns.append((0..<16).map { 31 - $0 })
+        patterns.append([4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11])
+        patterns.append((0..<16).map { ($0 * 7) % 32 })
+        var builder = ModuleBuilder()
+        var functions: [UInt32] = []
+        for pattern in patterns {
+            functions.append(builder.function([.v128, .v128], [.v128], [0x20, 0, 0x20, 1, 0xFD, 0x0D] + pattern.map { UInt8($0) }))
+        }
+        let instance = try load(builder, configuration)
+        let a = (0..<16).map { UInt8(0x10 + $0) }, b = (0..<16).map { UInt8(0xA0 + $0) }
+        func pack(_ bytes: [UInt8]) -> [UInt64] {
+            [0, 8].map { start in (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[start + $1]) << (8 * UInt64($1)) } }
+        }
+        for (pattern, function) in zip(patterns, functions) {
+            let expected = pack(pattern.map { $0 < 16 ? a[$0] : b[$0 - 16] })
+            #expect(instance.call(function, pack(a) + pack(b)) == .values(expected), "\(pattern)")
+        }
+    }
 }

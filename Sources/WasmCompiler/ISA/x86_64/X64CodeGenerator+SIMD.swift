@@ -101,6 +101,15 @@ extension X64CodeGenerator {
         pushXMM(.v128, b)
     }
 
+    /// `b op a, imm8` with the result in b's register (`palignr`: b is the high half).
+    mutating func vectorBinaryReversed(_ operation: X64Assembler.VectorImmediateOperation, immediate: UInt8) {
+        let b = popXMM()
+        let a = popXMM()
+        assembler.vector(operation, b, a, immediate: immediate)
+        release(a)
+        pushXMM(.v128, b)
+    }
+
     mutating func vectorUnary(_ operation: V) {
         let a = popXMM()
         assembler.vector(operation, a, a)
@@ -1161,6 +1170,33 @@ extension X64CodeGenerator {
             pushXMM(.v128, source)
             return
         }
+        // Interleaving the low or high halves of the operands: one unpack (SSE2).
+        if let (operation, swapped) = Self.unpackShuffle(indices) {
+            if swapped { vectorBinaryReversed(operation) } else { vectorBinary(operation) }
+            return
+        }
+        // Sixteen consecutive bytes of a:b: palignr (b supplies the high half).
+        if features.hasSSSE3, indices[0] > 0, indices[0] < 16, indices.indices.allSatisfy({ indices[$0] == indices[0] + $0 }) {
+            vectorBinaryReversed(.palignr, immediate: UInt8(indices[0]))
+            return
+        }
+        // Every byte from one operand: one pshufb.
+        if features.hasSSSE3, indices.allSatisfy({ $0 < 16 }) || indices.allSatisfy({ $0 >= 16 }) {
+            let fromSecond = indices[0] >= 16
+            let b = popXMM()
+            let a = popXMM()
+            let (source, unused) = fromSecond ? (b, a) : (a, b)
+            var mask = V128(low: 0, high: 0)
+            for (lane, index) in indices.enumerated() {
+                let selector = UInt64(index & 15) << (8 * UInt64(lane % 8))
+                if lane < 8 { mask.low |= selector } else { mask.high |= selector }
+            }
+            loadVectorConstant(unused, mask)
+            assembler.vector(.pshufb, source, unused)
+            release(unused)
+            pushXMM(.v128, source)
+            return
+        }
         if features.hasSSSE3 {
             let b = popXMM()
             let a = popXMM()
@@ -1202,6 +1238,27 @@ extension X64CodeGenerator {
         let result = allocateXMM()
         assembler.movdqu(result, slotAddress(position + 2))
         pushXMM(.v128, result)
+    }
+
+    /// The unpack instruction a shuffle is, if any, and whether its operands are swapped
+    /// (`b` interleaved with `a`, computed as `unpack b, a`).
+    static func unpackShuffle(_ indices: [Int]) -> (V, swapped: Bool)? {
+        let forms: [(V, width: Int, high: Bool)] = [
+            (.punpcklbw, 1, false), (.punpckhbw, 1, true), (.punpcklwd, 2, false), (.punpckhwd, 2, true),
+            (.punpckldq, 4, false), (.punpckhdq, 4, true), (.punpcklqdq, 8, false), (.punpckhqdq, 8, true),
+        ]
+        for (operation, width, high) in forms {
+            for swapped in [false, true] {
+                let matches = (0..<16).allSatisfy { lane in
+                    let element = lane / width
+                    let fromSecond = (element % 2 == 1) != swapped
+                    let sourceElement = (high ? 8 / width : 0) + element / 2
+                    return indices[lane] == sourceElement * width + lane % width + (fromSecond ? 16 : 0)
+                }
+                if matches { return (operation, swapped) }
+            }
+        }
+        return nil
     }
 
     /// If every group of four lanes selects one aligned dword of a single operand, that
