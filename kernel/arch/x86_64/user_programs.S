@@ -87,15 +87,39 @@ PROGRAM(spin)
   jmp 1b
 END(spin)
 
-// vector: keeps pid * 0x0101010101 in xmm0/xmm7 across 40 yields and busy loops; exit 0 if
-// they survive every switch, 1 otherwise (checks the kernel saves SSE state per task).
+// vector: keeps pid * 0x0101010101 in xmm0/xmm7 (and, when the kernel enabled AVX state, in
+// the upper half of ymm0) across 40 yields and busy loops; exit 0 if they survive every
+// switch, 1 otherwise (checks the kernel saves SSE and AVX state per task). User code may run
+// xgetbv: CR4.OSXSAVE is set whenever XSAVE is present.
 PROGRAM(vector)
+  // r13 = 1 if XCR0 has the SSE and AVX components (cpuid clobbers rbx: do it first).
+  xorl %r13d, %r13d
+  movl $1, %eax
+  cpuid
+  btl $27, %ecx
+  jnc 4f
+  xorl %ecx, %ecx
+  xgetbv
+  andl $6, %eax
+  cmpl $6, %eax
+  jne 4f
+  movl $1, %r13d
+  leaq 7f(%rip), %rdi
+  movl $(8f - 7f), %esi
+  movl $SYS_WRITE, %eax
+  syscall
+4:
   movl $SYS_PID, %eax
   syscall
   movabsq $0x0101010101, %rbx
   imulq %rax, %rbx
   movq %rbx, %xmm0
   movq %rbx, %xmm7
+  testl %r13d, %r13d
+  jz 5f
+  // ymm0 = (xmm7 : xmm0), then legacy SSE code below leaves the upper half alone.
+  vinsertf128 $1, %xmm7, %ymm0, %ymm0
+5:
   movl $40, %r12d
 1:
   movl $SYS_YIELD, %eax
@@ -110,6 +134,13 @@ PROGRAM(vector)
   movq %xmm7, %rax
   cmpq %rbx, %rax
   jne 3f
+  testl %r13d, %r13d
+  jz 6f
+  vextractf128 $1, %ymm0, %xmm1
+  vmovq %xmm1, %rax
+  cmpq %rbx, %rax
+  jne 3f
+6:
   decl %r12d
   jnz 1b
   xorl %edi, %edi
@@ -119,6 +150,9 @@ PROGRAM(vector)
   movl $1, %edi
   movl $SYS_EXIT, %eax
   syscall
+  ud2
+7: .ascii "vector: AVX state in use (upper ymm0 checked too)\n"
+8:
 END(vector)
 
 // worker: busy for a while (preemptible), then exits with 0.
