@@ -216,13 +216,16 @@ extension Program {
   }
 }
 
-/// "memory: 31000 free frames, heap 812 live allocations (51 KiB), 12 user pages backed"
+/// "memory: 31000 free frames, heap 812 live allocations (51 KiB), 12 user pages backed", then
+/// "user address space: 8657043456 bytes reserved, high water 17314086912 bytes"
 enum MemoryReport {
   static func log() {
     let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
     let frames = KernelMemory.frames!.statistics.freeFrames
     let heap = KernelMemory.heap.statistics
     KernelMemory.heapLock.releaseRestoringInterrupts(flags)
+    let (reserved, highWater) = UserSpace.lock.withLock { (UserSpace.reservedBytes, UserSpace.nextAddress - UserSpace.start) }
     Log.info("memory: \(frames) free frames, heap \(heap.liveAllocations) live allocations (\(heap.bytesInUse) bytes), \(UserSpace.backedPages) user pages backed")
+    Log.info("user address space: \(reserved) bytes reserved, high water \(highWater) bytes")
   }
 }

@@ -2,8 +2,10 @@
 /// kernel's entries 255–511 are supervisor-only). WebAssembly isolates programs from each other;
 /// ring 3 and the supervisor bit isolate the kernel from them.
 ///
-/// Memory is handed out as *reservations* (address space only, never reused: 127 TiB last a
-/// long time) in which ranges are *committed* with a protection. Committed pages are backed
+/// Memory is handed out as *reservations* (address space only) in which ranges are *committed*
+/// with a protection. A released reservation's range (with the gap after it) returns to a free
+/// list once every CPU's TLB has forgotten it, and later reservations take from that list
+/// first (first fit), so the number of program starts per boot has no ceiling. Committed pages are backed
 /// lazily: the first touch faults, and the fault handler maps a zeroed frame. Changing the
 /// protection of backed pages or decommitting them flushes every CPU's TLB.
 enum UserSpace {
@@ -26,8 +28,20 @@ enum UserSpace {
     var end: UInt64 { base + size }
   }
 
+  /// A range of address space nobody holds, [start, end).
+  struct FreeRange {
+    var start: UInt64
+    var end: UInt64
+  }
+
+  /// In address order (the binary search in `reservationIndex` relies on it).
   nonisolated(unsafe) static var reservations: [Reservation] = []
+  /// Released ranges, in address order, adjacent ones merged; all below `nextAddress`.
+  nonisolated(unsafe) static var freeRanges: [FreeRange] = []
+  /// Where never-used address space begins (the high-water mark).
   nonisolated(unsafe) static var nextAddress = start
+  /// Bytes of live reservations (without their gaps).
+  nonisolated(unsafe) static var reservedBytes: UInt64 = 0
   nonisolated(unsafe) static var backedPages: UInt64 = 0
   nonisolated(unsafe) static var lazyFaults: UInt64 = 0
   nonisolated(unsafe) static let lock = SharedSpinlock()
@@ -39,10 +53,18 @@ enum UserSpace {
     guard byteCount > 0, byteCount <= limit else { return nil }
     let size = byteCount.roundedUp(to: pageSize)
     return lock.withLock { () -> UInt64? in
-      let base = nextAddress
-      guard base < limit, limit - base >= size &+ gap else { return nil }
-      nextAddress = base + size + gap
-      reservations.append(Reservation(base: base, size: size))
+      let base: UInt64
+      if let index = freeRanges.firstIndex(where: { $0.end - $0.start >= size + gap }) {
+        base = freeRanges[index].start
+        freeRanges[index].start += size + gap
+        if freeRanges[index].start == freeRanges[index].end { freeRanges.remove(at: index) }
+      } else {
+        base = nextAddress
+        guard base < limit, limit - base >= size &+ gap else { return nil }
+        nextAddress = base + size + gap
+      }
+      reservations.insert(Reservation(base: base, size: size), at: insertionIndex(for: base))
+      reservedBytes += size
       return base
     }
   }
@@ -74,12 +96,15 @@ enum UserSpace {
         return nil
       }
       let reservation = reservations.remove(at: index)
+      reservedBytes -= reservation.size
       let changed = applyToBackedPages(reservation.base, reservation.end, nil)
       return (reservation.base, reservation.end, changed)
     }
-    if let (start, end, changed) = range, changed {
-      TLB.shootdown(start, pages: (end - start) / pageSize)
-    }
+    guard let (start, end, changed) = range else { return }
+    // Only after the shootdown may the range be handed out again: until then another CPU
+    // could still reach the old frames through its TLB.
+    if changed { TLB.shootdown(start, pages: (end - start) / pageSize) }
+    lock.withLock { free(FreeRange(start: start, end: end + gap)) }
   }
 
   // MARK: Faults
@@ -125,10 +150,42 @@ enum UserSpace {
 
   // MARK: Internals (lock held)
 
+  /// Where a reservation at `base` goes to keep `reservations` in address order.
+  private static func insertionIndex(for base: UInt64) -> Int {
+    var low = 0
+    var high = reservations.count
+    while low < high {
+      let middle = (low + high) / 2
+      if reservations[middle].base < base { low = middle + 1 } else { high = middle }
+    }
+    return low
+  }
+
+  /// Returns `range` to the free list, merged with its neighbours; a free range that reaches
+  /// the high-water mark lowers it instead.
+  private static func free(_ range: FreeRange) {
+    var merged = range
+    var index = freeRanges.firstIndex(where: { $0.start > range.start }) ?? freeRanges.count
+    if index > 0, freeRanges[index - 1].end == merged.start {
+      merged.start = freeRanges[index - 1].start
+      freeRanges.remove(at: index - 1)
+      index -= 1
+    }
+    if index < freeRanges.count, freeRanges[index].start == merged.end {
+      merged.end = freeRanges[index].end
+      freeRanges.remove(at: index)
+    }
+    if merged.end == nextAddress {
+      nextAddress = merged.start
+    } else {
+      freeRanges.insert(merged, at: index)
+    }
+  }
+
   private static func reservationIndex(containing address: UInt64) -> Int? {
     var low = 0
     var high = reservations.count
-    while low < high {  // reservations are in address order (never reused)
+    while low < high {  // reservations are in address order
       let middle = (low + high) / 2
       if reservations[middle].end <= address { low = middle + 1 } else { high = middle }
     }
