@@ -59,7 +59,7 @@ private func sampleResults() -> BenchResults {
         }
         let suite = try BenchSuite.load(root: root)
         #expect(suite.programs.count >= 12)
-        #expect(Set(suite.programs.map(\.category)) == ["integer", "float", "memory", "calls"])
+        #expect(Set(suite.programs.map(\.category)) == ["integer", "float", "memory", "calls", "simd"])
         for program in suite.programs {
             let source = root.appendingPathComponent("benchmarks/programs/\(program.name).c")
             #expect(FileManager.default.fileExists(atPath: source.path), "missing \(source.path)")
