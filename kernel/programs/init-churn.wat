@@ -1,6 +1,7 @@
-;; init for the `programs-churn` test: runs "tiny" 20,000 times, two at a time, after a warm-up
+;; init for the `programs-churn` test: runs "tiny" 2,000 times, two at a time, after a warm-up
 ;; of 8, and has the kernel report its memory and address-space counters before and after.
-;; 20,000 starts are more than the user address space holds without reuse (about 15,000).
+;; An unchanged high-water mark shows the address space is reused (each start reserves 8 GiB;
+;; without reuse about 15,000 starts fill it).
 (module
   (import "apus" "print" (func $print (param i32 i32)))
   (import "apus" "spawn" (func $spawn (param i32 i32 i32 i32 i32 i32) (result i32)))
@@ -9,7 +10,7 @@
   (import "apus" "memory_report" (func $memory_report))
   (memory (export "memory") 1)
   (data (i32.const 0) "tiny")
-  (data (i32.const 16) "churn: 20000 programs spawned and exited")
+  (data (i32.const 16) "churn: 2000 programs spawned and exited")
   (func $pairs (param $count i32)
     (local $first i32) (local $second i32)
     (loop $again
@@ -24,6 +25,6 @@
   (func (export "_start")
     (call $pairs (i32.const 4))
     (call $memory_report)
-    (call $pairs (i32.const 10000))
+    (call $pairs (i32.const 1000))
     (call $memory_report)
-    (call $print (i32.const 16) (i32.const 40))))
+    (call $print (i32.const 16) (i32.const 39))))
