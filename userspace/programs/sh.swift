@@ -107,8 +107,10 @@ struct Parser {
                 command = SimpleCommand()
                 index += 1
                 if byte == UInt8(ascii: "|") { pipeOpen = true; continue }
+                var end = index - 1
+                while end > start, Parser.isBlank(bytes[end - 1]) { end -= 1 }
                 pipelines.append(Pipeline(commands: commands, background: byte == UInt8(ascii: "&"),
-                                          text: text(to: index - 1)))
+                                          text: text(to: end)))
                 commands = []
                 start = index
                 continue
@@ -511,15 +513,17 @@ struct Shell {
         case .success(let pid):
             return .success(pid)
         case .failure(let error):
+            // To the command's standard error (`nope 2> log` puts the complaint in log).
+            func complain(_ text: String) { writeBytes(("sh: " + name + ": " + text + "\n").utf8, to: streams[2]) }
             let detail = Apus.spawnError
             if error == .noEntry {
-                printError("sh: " + name + ": " + (program == nil ? "command not found" : error.message))
+                complain(program == nil ? "command not found" : error.message)
                 return .failure(StartFailure(127))
             }
             if error == .noExec {
-                printError("sh: " + name + ": not a WebAssembly module (" + detail + ")")
+                complain("not a WebAssembly module (" + detail + ")")
             } else {
-                printError("sh: " + name + ": " + error.message + (detail.isEmpty ? "" : " (" + detail + ")"))
+                complain(error.message + (detail.isEmpty ? "" : " (" + detail + ")"))
             }
             return .failure(StartFailure(126))
         }
