@@ -90,7 +90,9 @@ struct Parser {
         var pipeOpen = false
         let pipeError = SyntaxError(message: "a pipe needs a command after '|'")
         func text(to end: Int) -> String {
-            let slice = bytes[start..<end]
+            var first = start
+            while first < end, Parser.isBlank(bytes[first]) { first += 1 }
+            let slice = bytes[first..<end]
             return String(decoding: slice, as: UTF8.self)
         }
         while true {
@@ -273,6 +275,12 @@ struct Shell {
     let echo = (environmentValue("CONSOLE") ?? "") == "raw"
 
     var prompt: String { "apus:" + directory + "$ " }
+
+    /// `path` made absolute against the shell's current directory (the SDK's `absolutePath`
+    /// uses the PWD this process started with, which `cd` does not change).
+    func resolved(_ path: String) -> String {
+        absolutePath(path.hasPrefix("/") ? path : directory + "/" + path)
+    }
 
     /// Reads one line with editing; nil at end of input.
     mutating func readCommandLine() -> String? {
@@ -460,6 +468,10 @@ struct Shell {
             return nil
         }
         // In order: hosted, a child runs inside its wait, so the writer must run before its reader.
+        if failed {  // the stages that did start end (their pipes are closed); the status stays
+            for (index, pid) in pids.enumerated() { _ = waitFor(pid, name: names[index]) }
+            return nil
+        }
         for (index, pid) in pids.enumerated() {
             let code = waitFor(pid, name: names[index])
             if index == pids.count - 1 { status = code }
@@ -479,7 +491,8 @@ struct Shell {
                 streams[Int(redirection.fd)] = streams[1]
             case .file(let word, let append):
                 guard let path = expand(word), !path.isEmpty else { return "sh: redirection to an empty file name" }
-                let opened = redirection.fd == 0 ? openForReading(path) : openForWriting(path, append: append)
+                let opened = redirection.fd == 0 ? openForReading(resolved(path))
+                    : openForWriting(resolved(path), append: append)
                 switch opened {
                 case .success(let fd):
                     streams[Int(redirection.fd)] = fd
@@ -495,9 +508,9 @@ struct Shell {
     /// Where the program `name` is: the word itself with a `/`, else NAME.wasm (or NAME) in a
     /// directory of PATH; nil if none has it (the system may still know the name).
     func locate(_ name: String) -> String? {
-        if name.utf8.contains(UInt8(ascii: "/")) { return name }
+        if name.utf8.contains(UInt8(ascii: "/")) { return resolved(name) }
         for directory in (value(of: "PATH") ?? "/bin").fields(separator: UInt8(ascii: ":")) {
-            for candidate in [directory + "/" + name + ".wasm", directory + "/" + name] {
+            for candidate in [resolved(directory + "/" + name + ".wasm"), resolved(directory + "/" + name)] {
                 if case .success(let info) = fileInfo(candidate), info.kind != .directory { return candidate }
             }
         }
@@ -556,7 +569,7 @@ struct Shell {
         // An if chain, not `switch`: pattern matching on String uses the standard library's
         // Unicode comparison (and its tables).
         if name == "cd" {
-            let target = absolutePath(words.count > 1 ? words[1] : "/")
+            let target = resolved(words.count > 1 ? words[1] : "/")
             switch fileInfo(target) {
             case .success(let info) where info.kind == .directory:
                 directory = target

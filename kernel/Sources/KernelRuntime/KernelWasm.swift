@@ -160,7 +160,7 @@ enum KernelWasm {
   /// program asked for more memory than it may have (its own view: memory.grow returned -1).
   private static func reportRefusedGrowth(_ memory: Memory, _ task: Task) {
     guard let wanted = memory.largestRefusedPages else { return }
-    Log.warning("\(task: task): memory.grow to \(wanted) pages refused: the limit is \(memory.pageLimit) pages (\(string: Programs.mebibytes(pages: memory.pageLimit)); half the machine's memory, or etc/capabilities `memory NAME SIZE`)")
+    Log.warning("\(task: task): memory.grow to \(wanted) pages refused: the limit is \(memory.pageLimit) pages (\(string: Programs.mebibytes(pages: memory.pageLimit)); half the machine's memory, or NAME: memory=SIZE in etc/capabilities)")
   }
 
   /// "pid 7 (hello): trap: out of bounds memory access in func store_loop+0x1c"
