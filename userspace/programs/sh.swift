@@ -413,6 +413,7 @@ struct Shell {
         var toClose: [Int32] = []
         var previousReader: Int32?
         var failed = false
+        var deferredBuiltins: [(name: String, words: [String], streams: [Int32])] = []
         for (position, command) in pipeline.commands.enumerated() {
             let words = command.words.compactMap { expand($0) }
             var streams: [Int32] = [previousReader ?? 0, 1, 2]
@@ -443,6 +444,12 @@ struct Shell {
                 status = 0
                 continue
             }
+            if pipeline.commands.count > 1 && Shell.isBuiltin(name) {
+                // After the programs have started: the reader of its output must be running
+                // before it writes (a kernel pipe holds 64 KiB).
+                deferredBuiltins.append((name, words, streams))
+                continue
+            }
             if let outcome = runBuiltin(name, words, output: streams[1], errors: streams[2]) {
                 if case .exit(let code) = outcome { closeAll(toClose); return code }
                 continue
@@ -456,6 +463,10 @@ struct Shell {
                 failed = true
             }
             if failed { break }
+        }
+        for builtin in deferredBuiltins where !failed {
+            let outcome = runBuiltin(builtin.name, builtin.words, output: builtin.streams[1], errors: builtin.streams[2])
+            if case .exit(let code)? = outcome { closeAll(toClose); return code }
         }
         // The children hold their own references to the pipe ends and files.
         closeAll(toClose)
@@ -560,6 +571,11 @@ struct Shell {
     enum BuiltinOutcome {
         case done
         case exit(Int32)
+    }
+
+    static func isBuiltin(_ name: String) -> Bool {
+        let names = ["cd", "pwd", "exit", "history", "jobs", "wait", "export", "unset"]
+        return names.contains { $0 == name }
     }
 
     /// Runs `name` if it is a builtin (output to the descriptors given); nil if it is not.
