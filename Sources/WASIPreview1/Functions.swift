@@ -228,6 +228,8 @@ extension WASIContext {
         var position = positional ? a.u64(3) : entry.offset
         var total = 0
         for vector in vectors where vector.count > 0 {
+            // A stream returns what it has once it has given some bytes (readv on a pipe).
+            if total > 0 && !seekable && !entry.file.isReady(forWriting: false) { break }
             let count = try entry.file.read(into: vector, at: seekable ? position : nil)
             total += count
             position &+= UInt64(count)
@@ -365,6 +367,8 @@ extension WASIContext {
         if truncate { try directory.require(WASIRights.pathFilestatSetSize) }
         let writeRights = WASIRights.fdWrite | WASIRights.fdAllocate | WASIRights.fdFilestatSetSize
         let wantsWrite = requestedBase & writeRights != 0 || fdFlags & WASIFdFlags.append != 0
+        // Below a read-only preopen nothing may be opened for writing (not even to be refused later).
+        if wantsWrite && directory.rightsInheriting & WASIRights.fdWrite == 0 { throw .notCapable }
 
         let opened: any WASIFile
         switch try resolve(directory.file, pathBytes, followFinal: follow) {

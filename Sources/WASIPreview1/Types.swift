@@ -194,6 +194,13 @@ public enum WASIRights {
         | pathFilestatSetTimes | fdFilestatGet | fdFilestatSetTimes | pathSymlink | pathRemoveDirectory
         | pathUnlinkFile | pollFdReadwrite
 
+    /// A directory the guest may only look into: open, list, stat, read links.
+    public static let readOnlyDirectory: UInt64 = pathOpen | fdReaddir | pathReadlink | pathFilestatGet
+        | fdFilestatGet | fdAdvise | pollFdReadwrite
+
+    /// What descriptors opened below a read-only directory may hold.
+    public static let readOnlyTree: UInt64 = readOnlyDirectory | fdRead | fdSeek | fdTell
+
     /// Standard streams and other character devices: no seeking (that is how `isatty` tells).
     public static let characterDevice: UInt64 = fdRead | fdWrite | fdFdstatSetFlags | fdFilestatGet
         | pollFdReadwrite | fdSync | fdDatasync | fdAdvise

@@ -33,6 +33,14 @@ final class WASIDescriptor {
     }
 }
 
+/// An open descriptor's object and state, to give to another program as a standard stream.
+public struct WASIStream {
+    public let file: any WASIFile
+    let rightsBase: UInt64
+    let flags: UInt16
+    let offset: UInt64
+}
+
 /// The state of one WASI program: arguments, environment, the descriptor table (standard
 /// streams, preopened directories, open files), the system objects below, and the exit code.
 /// Define its functions in a linker with `define(in:store:)`, instantiate, `bind` the instance's
@@ -67,10 +75,13 @@ public final class WASIContext {
     }
 
     /// Adds a preopened directory visible to the guest as `guestPath`; returns its descriptor.
+    /// `readOnly`: the guest may list and read what is below, not change it (hosted `/bin`).
     @discardableResult
-    public func addPreopen(_ directory: any WASIFile, guestPath: String) -> UInt32 {
-        let descriptor = WASIDescriptor(file: directory, rightsBase: WASIRights.directory,
-                                        rightsInheriting: WASIRights.all, preopenPath: guestPath)
+    public func addPreopen(_ directory: any WASIFile, guestPath: String, readOnly: Bool = false) -> UInt32 {
+        let descriptor = WASIDescriptor(file: directory,
+                                        rightsBase: readOnly ? WASIRights.readOnlyDirectory : WASIRights.directory,
+                                        rightsInheriting: readOnly ? WASIRights.readOnlyTree : WASIRights.all,
+                                        preopenPath: guestPath)
         descriptors.append(descriptor)
         return UInt32(descriptors.count - 1)
     }
@@ -126,6 +137,83 @@ public final class WASIContext {
         guard entry.file.filetype == .directory else { throw .notDirectory }
         guard entry.rightsBase & rights == rights else { throw .notCapable }
         return entry
+    }
+
+    // MARK: Sharing with other programs (`apus.spawn_stdio`, `apus.pipe`, spawn by path)
+
+    /// An open stream, file or pipe end as another program's standard stream.
+    public func stream(_ fd: UInt32) -> WASIStream? {
+        guard Int(fd) < descriptors.count, let entry = descriptors[Int(fd)], entry.file.filetype != .directory
+        else { return nil }
+        return WASIStream(file: entry.file, rightsBase: entry.rightsBase, flags: entry.flags, offset: entry.offset)
+    }
+
+    /// Makes `stream` this program's descriptor `fd` (0, 1 or 2), before it starts.
+    public func setStandardStream(_ fd: UInt32, _ stream: WASIStream) {
+        guard fd < 3 else { return }
+        let descriptor = WASIDescriptor(file: stream.file, rightsBase: stream.rightsBase, rightsInheriting: 0,
+                                        flags: stream.flags)
+        descriptor.offset = stream.offset
+        descriptors[Int(fd)] = descriptor
+    }
+
+    /// A new descriptor for `file` (a pipe end), with the rights of a stream.
+    public func open(_ file: any WASIFile) throws(WASIErrno) -> UInt32 {
+        try insert(WASIDescriptor(file: file, rightsBase: WASIRights.characterDevice, rightsInheriting: 0))
+    }
+
+    /// The contents of the regular file at the absolute guest `path`, reached through the
+    /// preopened directory with the longest matching guest path, as the program itself would
+    /// open it (its rights, no escaping the preopen): how `spawn` loads a program from a file.
+    public func readFile(atPath path: String) throws(WASIErrno) -> [UInt8] {
+        let wanted = WASIContext.components(path)
+        var best: (directory: any WASIFile, depth: Int)?
+        for case let entry? in descriptors {
+            guard let preopenPath = entry.preopenPath, entry.rightsBase & WASIRights.pathOpen != 0,
+                  entry.rightsInheriting & WASIRights.fdRead != 0 else { continue }
+            let prefix = WASIContext.components(preopenPath)
+            guard wanted.count >= prefix.count, best == nil || prefix.count > best!.depth else { continue }
+            var matches = true
+            for index in 0..<prefix.count where wanted[index] != prefix[index] { matches = false }
+            if matches { best = (entry.file, prefix.count) }
+        }
+        guard let best else { throw .noEntry }
+        let rest = wanted[best.depth...]
+        guard !rest.isEmpty else { throw .isDirectory }
+        var relative: [UInt8] = []
+        for component in rest {
+            if !relative.isEmpty { relative.append(UInt8(ascii: "/")) }
+            relative.append(contentsOf: component.utf8)
+        }
+        let file: any WASIFile
+        let size: UInt64
+        switch try resolve(best.directory, relative, followFinal: true) {
+        case .directory: throw .isDirectory
+        case .entry(let parent, let name, _):
+            let stat = try parent.lookup(name)
+            if stat.filetype == .directory { throw .isDirectory }
+            size = stat.size
+            file = try parent.openFile(name, create: false, exclusive: false, truncate: false, read: true, write: false)
+        }
+        guard size <= UInt64(Int32.max) else { throw .fileTooBig }
+        // Read straight into an array of the file's size (programs may be tens of MB).
+        var contents = [UInt8](repeating: 0, count: Int(size))
+        var filled = 0
+        while filled < contents.count {
+            let result = contents.withUnsafeMutableBytes { buffer -> Result<Int, WASIErrno> in
+                do throws(WASIErrno) {
+                    let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])
+                    return .success(try file.read(into: rest, at: UInt64(filled)))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let count = try result.get()
+            if count == 0 { break }
+            filled += count
+        }
+        contents.removeLast(contents.count - filled)
+        return contents
     }
 
     // MARK: Path resolution

@@ -20,7 +20,10 @@ public final class Memory {
     /// Declared maximum, if any.
     public let maximumPages: UInt64?
     /// The effective maximum: the declared one, capped by the engine's limit and 4 GiB.
-    let pageLimit: UInt64
+    public let pageLimit: UInt64
+    /// The largest size (pages) a `grow` asked for and the engine's limit refused, for a
+    /// system to say why a program ran out of memory (the declared maximum is the program's own).
+    public private(set) var largestRefusedPages: UInt64?
     private var reservation: UnsafeMutableRawPointer?
     private var reservedBytes = 0
     private var committedBytes = 0
@@ -79,7 +82,11 @@ public final class Memory {
     @discardableResult
     public func grow(by deltaPages: UInt64) -> UInt64? {
         let oldPages = pageCount
-        guard deltaPages <= pageLimit, oldPages + deltaPages <= pageLimit else { return nil }
+        guard deltaPages <= pageLimit, oldPages + deltaPages <= pageLimit else {
+            let wanted = deltaPages > 65536 ? 65537 : oldPages + deltaPages
+            if wanted <= maximumPages ?? 65536 { largestRefusedPages = max(largestRefusedPages ?? 0, wanted) }
+            return nil
+        }
         if deltaPages == 0 { return oldPages }
         let newBytes = (oldPages + deltaPages) * Memory.pageSize
         guard newBytes <= UInt64(Int.max), let newCommitted = platform.roundUpToPage(Int(newBytes)) else { return nil }

@@ -322,3 +322,57 @@ func runSuiteProgram(_ name: String, stdout: WASIBufferStream) throws -> UInt32?
     #expect(code == 0)
     #expect(stdout.outputText == "hello")
 }
+
+// MARK: Pipes and sharing with other programs
+
+@Test func pipeWithoutMonitorBuffersAndEndsWhenTheWriterGoes() throws {
+    var ends: (reader: any WASIFile, writer: (any WASIFile)?) = WASIPipe.makeEnds(monitor: nil, capacity: 4)
+    let text: [UInt8] = Array("more than the capacity".utf8)
+    // Hosted nothing can wait: the buffer grows past the capacity.
+    #expect(try text.withUnsafeBytes { try ends.writer!.write($0, at: nil) } == text.count)
+    var buffer = [UInt8](repeating: 0, count: 64)
+    let first = try buffer.withUnsafeMutableBytes { try ends.reader.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<5]), at: nil) }
+    #expect(first == 5 && Array(buffer[0..<5]) == Array("more ".utf8))
+    let rest = try buffer.withUnsafeMutableBytes { try ends.reader.read(into: $0, at: nil) }
+    #expect(Array(buffer[0..<rest]) == Array(text[5...]))
+    ends.writer = nil  // the last reference: the write end closes
+    #expect(try buffer.withUnsafeMutableBytes { try ends.reader.read(into: $0, at: nil) } == 0)
+    #expect(ends.reader.isReady(forWriting: false))
+}
+
+@Test func pipeWriteAfterTheReaderIsGoneIsABrokenPipe() throws {
+    var ends: (reader: (any WASIFile)?, writer: any WASIFile) = WASIPipe.makeEnds(monitor: nil)
+    ends.reader = nil
+    #expect(throws: WASIErrno.brokenPipe) { try [UInt8(1)].withUnsafeBytes { try ends.writer.write($0, at: nil) } }
+    #expect(throws: WASIErrno.badFileDescriptor) { try [UInt8(1)].withUnsafeBytes { try ends.writer.read(into: UnsafeMutableRawBufferPointer(mutating: $0), at: nil) } }
+}
+
+@Test func readFileAtPathUsesTheLongestPreopenAndItsRights() throws {
+    let clock = HostClock()
+    let root = MemoryFileSystem(clock: clock), programs = MemoryFileSystem(clock: clock)
+    root.addFile("u/x.wasm", contents: [1, 2, 3])
+    root.addDirectory("d")
+    programs.addFile("ls.wasm", contents: [9])
+    let context = WASIContext(arguments: [], environment: [], stdin: WASIBufferStream(), stdout: WASIBufferStream(),
+                              stderr: WASIBufferStream(), clock: clock, random: HostRandom())
+    context.addPreopen(root.rootDirectory(), guestPath: "/")
+    context.addPreopen(programs.rootDirectory(), guestPath: "/bin", readOnly: true)
+    #expect(try context.readFile(atPath: "/u/x.wasm") == [1, 2, 3])
+    #expect(try context.readFile(atPath: "/bin/ls.wasm") == [9])
+    #expect(throws: WASIErrno.noEntry) { try context.readFile(atPath: "/bin/nope.wasm") }
+    #expect(throws: WASIErrno.isDirectory) { try context.readFile(atPath: "/d") }
+    #expect(throws: WASIErrno.notCapable) { try context.readFile(atPath: "/u/../../etc") }
+}
+
+@Test func aReadOnlyPreopenRefusesOpeningForWriting() {
+    let fixture = Fixture()
+    let readOnly = MemoryFileSystem(clock: HostClock())
+    readOnly.addFile("f", contents: [1])
+    let fd = fixture.context.addPreopen(readOnly.rootDirectory(), guestPath: "/ro", readOnly: true)
+    fixture.bytes.storeBytes(of: UInt8(ascii: "f"), toByteOffset: 100, as: UInt8.self)
+    // path_open(fd, lookup 0, "f", oflags 0, rights fd_write, inheriting 0, fdflags 0, result at 200)
+    #expect(fixture.call("path_open", [.i32(fd), .i32(0), .i32(100), .i32(1), .i32(0), .i64(WASIRights.fdWrite),
+                                       .i64(0), .i32(0), .i32(200)]) == .notCapable)
+    #expect(fixture.call("path_open", [.i32(fd), .i32(0), .i32(100), .i32(1), .i32(0), .i64(WASIRights.fdRead),
+                                       .i64(0), .i32(0), .i32(200)]) == .success)
+}

@@ -491,6 +491,20 @@ import WasmFrontEnd
         #expect(CapabilityManifest.parse(Array("client kv\n".utf8)).failureValue == ManifestError(line: 1, message: "expected PROGRAM: ENTRY…"))
         #expect(CapabilityManifest.parse(Array("ok: a\na b: c\n".utf8)).failureValue?.line == 2)
     }
+
+    @Test func manifestMemorySettings() throws {
+        let text = "*: apus memory=64M\nbig: wasi_snapshot_preview1 memory=1G\nsmall: memory=65536\n"
+        let manifest = try CapabilityManifest.parse(Array(text.utf8)).get()
+        #expect(manifest.memoryLimit(for: "big") == 1 << 30)
+        #expect(manifest.memoryLimit(for: "small") == 65536)
+        #expect(manifest.memoryLimit(for: "other") == 64 << 20)
+        #expect(manifest.permits("big", module: "wasi_snapshot_preview1", function: "fd_write"))
+        #expect(!manifest.namedModules.contains { $0.hasPrefix("memory") })
+        #expect(CapabilityManifest().memoryLimit(for: "x") == nil)
+        for bad in ["x: memory=5T\n", "x: memory=\n", "x: memory=8G\n", "x: memory=1.5G\n"] {
+            #expect(CapabilityManifest.parse(Array(bad.utf8)).failureValue?.line == 1)
+        }
+    }
 }
 
 extension Result {

@@ -117,6 +117,14 @@ func openPath(_ path: String, openFlags: UInt32 = 0, rights: UInt64, fdFlags: UI
     }
 }
 
+/// Opens the file `path` to read it.
+func openForReading(_ path: String) -> Result<Int32, Errno> { openPath(path, rights: readRights) }
+
+/// Opens (creating) the file `path` to write it: from the start, truncated, or appending.
+func openForWriting(_ path: String, append: Bool = false) -> Result<Int32, Errno> {
+    openPath(path, openFlags: append ? 1 : 1 | 8, rights: writeRights, fdFlags: append ? 1 : 0)
+}
+
 /// Reads from `fd` until the end.
 func readAll(fd: Int32) -> Result<[UInt8], Errno> {
     var contents: [UInt8] = []
@@ -219,4 +227,43 @@ func removePath(_ path: String, directory: Bool = false) -> Errno? {
     }
     if case .failure(let error) = result { return error }
     return nil
+}
+
+/// Closes the descriptor `fd`.
+func closeDescriptor(_ fd: Int32) { _ = wasi_fd_close(fd) }
+
+/// Renames `path` to `newPath` (both in the same preopened directory), replacing what is there.
+func renamePath(_ path: String, to newPath: String) -> Errno? {
+    guard let (fd, relative) = resolvePath(path), let (newFd, newRelative) = resolvePath(newPath) else {
+        return .notCapable
+    }
+    let status = relative.withUnsafeBufferPointer { r in
+        newRelative.withUnsafeBufferPointer { n in
+            wasi_path_rename(fd, r.baseAddress!, UInt32(r.count), newFd, n.baseAddress!, UInt32(n.count))
+        }
+    }
+    return Errno.check(status)
+}
+
+/// Sets the access and modification times of `path` to now.
+func touchPath(_ path: String) -> Errno? {
+    let result: Result<Void, Errno> = withResolved(path) { fd, relative, length in
+        let status = wasi_path_filestat_set_times(fd, 1, relative, length, 0, 0, 2 | 8)  // atim_now | mtim_now
+        return status == 0 ? .success(()) : .failure(Errno(status))
+    }
+    if case .failure(let error) = result { return error }
+    return nil
+}
+
+/// Reads up to `capacity` bytes from `fd`; empty at end of file.
+func readChunk(fd: Int32, capacity: Int = 4096) -> Result<[UInt8], Errno> {
+    var chunk = [UInt8](repeating: 0, count: capacity)
+    var count: UInt32 = 0
+    let status: UInt16 = chunk.withUnsafeMutableBytes { bytes in
+        var vector: (UInt32, UInt32) = (UInt32(UInt(bitPattern: bytes.baseAddress)), UInt32(bytes.count))
+        return withUnsafePointer(to: &vector) { wasi_fd_read(fd, UnsafeRawPointer($0), 1, &count) }
+    }
+    if status != 0 { return .failure(Errno(status)) }
+    chunk.removeLast(capacity - Int(count))
+    return .success(chunk)
 }

@@ -13,19 +13,45 @@ enum Apus {
     }
 
     /// Starts the program `name` with `arguments` (the first is its name) and `environment`
-    /// (`KEY=VALUE`; nil: this program's). Returns the new process's pid.
-    static func spawn(_ name: String, arguments: [String], environment: [String]? = nil) -> Result<Int32, Errno> {
-        let nameBytes = Array(name.utf8)
+    /// (`KEY=VALUE`; nil: this program's). `name` is a program of the system (`ls`) or, with a
+    /// `/`, a module file (made absolute against PWD). `standardStreams`: this program's
+    /// descriptors that become the child's 0, 1 and 2 (nil: its own 0, 1, 2). Returns the
+    /// new process's pid; after a failure `spawnError` may say more.
+    static func spawn(_ name: String, arguments: [String], environment: [String]? = nil,
+                      standardStreams: [Int32]? = nil) -> Result<Int32, Errno> {
+        let target = name.utf8.contains(UInt8(ascii: "/")) ? absolutePath(name) : name
+        let nameBytes = Array(target.utf8)
         let argumentBytes = nulSeparated(arguments.isEmpty ? [name] : arguments)
         let environmentBytes = nulSeparated(environment ?? [])
+        let streams = standardStreams ?? []
         let pid = nameBytes.withUnsafeBufferPointer { n in
             argumentBytes.withUnsafeBufferPointer { a in
                 environmentBytes.withUnsafeBufferPointer { e in
-                    apus_spawn(n.baseAddress, UInt32(n.count), a.baseAddress, UInt32(a.count), e.baseAddress, UInt32(e.count))
+                    streams.withUnsafeBufferPointer { s in
+                        streams.count == 3
+                            ? apus_spawn_stdio(n.baseAddress, UInt32(n.count), a.baseAddress, UInt32(a.count),
+                                               e.baseAddress, UInt32(e.count), s.baseAddress)
+                            : apus_spawn(n.baseAddress, UInt32(n.count), a.baseAddress, UInt32(a.count),
+                                         e.baseAddress, UInt32(e.count))
+                    }
                 }
             }
         }
         return pid >= 0 ? .success(pid) : .failure(Errno(UInt16(truncatingIfNeeded: -pid)))
+    }
+
+    /// Why the last `spawn` failed beyond its errno (e.g. the decoder's message), or "".
+    static var spawnError: String {
+        if case .success(let text) = report({ apus_spawn_error($0, $1) }) { return text }
+        return ""
+    }
+
+    /// A new pipe: (read end, write end), descriptors of this program (`closeDescriptor` them).
+    static func pipe() -> Result<(reader: Int32, writer: Int32), Errno> {
+        var ends: [Int32] = [0, 0]
+        let errno = ends.withUnsafeMutableBufferPointer { apus_pipe($0.baseAddress) }
+        if let error = Errno.check(UInt16(truncatingIfNeeded: errno)) { return .failure(error) }
+        return .success((ends[0], ends[1]))
     }
 
     /// Waits for the child `pid` to end and returns its exit status (134: it trapped; 137: killed).

@@ -35,6 +35,12 @@ func wasi_path_create_directory(_ fd: Int32, _ path: UnsafePointer<UInt8>, _ pat
 func wasi_path_remove_directory(_ fd: Int32, _ path: UnsafePointer<UInt8>, _ pathLength: UInt32) -> UInt16
 @_extern(wasm, module: "wasi_snapshot_preview1", name: "path_unlink_file") @_extern(c)
 func wasi_path_unlink_file(_ fd: Int32, _ path: UnsafePointer<UInt8>, _ pathLength: UInt32) -> UInt16
+@_extern(wasm, module: "wasi_snapshot_preview1", name: "path_rename") @_extern(c)
+func wasi_path_rename(_ fd: Int32, _ path: UnsafePointer<UInt8>, _ pathLength: UInt32, _ newFd: Int32,
+                      _ newPath: UnsafePointer<UInt8>, _ newPathLength: UInt32) -> UInt16
+@_extern(wasm, module: "wasi_snapshot_preview1", name: "path_filestat_set_times") @_extern(c)
+func wasi_path_filestat_set_times(_ fd: Int32, _ lookupFlags: UInt32, _ path: UnsafePointer<UInt8>, _ pathLength: UInt32,
+                                  _ accessTime: UInt64, _ modificationTime: UInt64, _ flags: UInt32) -> UInt16
 @_extern(wasm, module: "wasi_snapshot_preview1", name: "clock_time_get") @_extern(c)
 func wasi_clock_time_get(_ clock: UInt32, _ precision: UInt64, _ time: UnsafeMutablePointer<UInt64>) -> UInt16
 @_extern(wasm, module: "wasi_snapshot_preview1", name: "poll_oneoff") @_extern(c)
@@ -47,6 +53,14 @@ func wasi_proc_exit(_ code: UInt32)
 @_extern(wasm, module: "apus", name: "spawn") @_extern(c)
 func apus_spawn(_ name: UnsafePointer<UInt8>?, _ nameLength: UInt32, _ arguments: UnsafePointer<UInt8>?,
                 _ argumentsLength: UInt32, _ environment: UnsafePointer<UInt8>?, _ environmentLength: UInt32) -> Int32
+@_extern(wasm, module: "apus", name: "spawn_stdio") @_extern(c)
+func apus_spawn_stdio(_ name: UnsafePointer<UInt8>?, _ nameLength: UInt32, _ arguments: UnsafePointer<UInt8>?,
+                      _ argumentsLength: UInt32, _ environment: UnsafePointer<UInt8>?, _ environmentLength: UInt32,
+                      _ standardStreams: UnsafePointer<Int32>?) -> Int32
+@_extern(wasm, module: "apus", name: "spawn_error") @_extern(c)
+func apus_spawn_error(_ buffer: UnsafeMutablePointer<UInt8>?, _ capacity: UInt32) -> Int32
+@_extern(wasm, module: "apus", name: "pipe") @_extern(c)
+func apus_pipe(_ ends: UnsafeMutablePointer<Int32>?) -> UInt32
 @_extern(wasm, module: "apus", name: "wait") @_extern(c)
 func apus_wait(_ pid: Int32) -> Int32
 @_extern(wasm, module: "apus", name: "kill") @_extern(c)

@@ -38,6 +38,10 @@ public final class ApusProcessHost {
         var state: State = .ready
         var context: WASIContext?
         var killRequested = false
+        /// The standard streams it starts with (nil: the host's), from its parent's descriptors.
+        var standardStreams: [WASIStream?] = [nil, nil, nil]
+        /// The detail of its last failed `spawn` (`spawn_error`).
+        var spawnError: [UInt8] = []
 
         init(pid: Int32, parent: Int32, name: String, module: WasmModule, arguments: [String], environment: [String]) {
             self.pid = pid
@@ -55,7 +59,7 @@ public final class ApusProcessHost {
     let stdin: any WASIFile
     let stdout: any WASIFile
     let stderr: any WASIFile
-    let preopens: [(directory: any WASIFile, guestPath: String)]
+    let preopens: [(directory: any WASIFile, guestPath: String, readOnly: Bool)]
     let clock: any WASIClock
     let random: any WASIRandomSource
     let startTime: UInt64
@@ -66,7 +70,7 @@ public final class ApusProcessHost {
     public private(set) var shutdownRequested = false
 
     public init(programsDirectory: String?, engine: Engine, stdin: any WASIFile, stdout: any WASIFile,
-                stderr: any WASIFile, preopens: [(directory: any WASIFile, guestPath: String)],
+                stderr: any WASIFile, preopens: [(directory: any WASIFile, guestPath: String, readOnly: Bool)],
                 clock: any WASIClock = HostClock(), random: any WASIRandomSource = HostRandom()) {
         self.programsDirectory = programsDirectory
         self.engine = engine
@@ -97,7 +101,15 @@ public final class ApusProcessHost {
     func run(_ process: Process) -> WASIProgram.Outcome {
         let context = WASIContext(arguments: process.arguments, environment: process.environment, stdin: stdin,
                                   stdout: stdout, stderr: stderr, clock: clock, random: random)
-        for preopen in preopens { context.addPreopen(preopen.directory, guestPath: preopen.guestPath) }
+        for preopen in preopens {
+            context.addPreopen(preopen.directory, guestPath: preopen.guestPath, readOnly: preopen.readOnly)
+        }
+        for (fd, stream) in process.standardStreams.enumerated() {
+            if let stream { context.setStandardStream(UInt32(fd), stream) }
+        }
+        // The process holds its streams only through its context: a pipe's end closes when
+        // the last program using it ends.
+        process.standardStreams = [nil, nil, nil]
         let store = Store(engine: engine)
         let linker = Linker()
         context.define(in: linker, store: store)
@@ -139,7 +151,27 @@ public final class ApusProcessHost {
         }
         function("spawn", [i32, i32, i32, i32, i32, i32], [i32]) { [unowned self, unowned process] memory, a throws(Trap) in
             .i32(UInt32(bitPattern: self.spawn(from: process, memory: memory, name: (a[0], a[1]),
-                                               arguments: (a[2], a[3]), environment: (a[4], a[5]))))
+                                               arguments: (a[2], a[3]), environment: (a[4], a[5]),
+                                               standardStreams: [0, 1, 2], inherited: true)))
+        }
+        function("spawn_stdio", [i32, i32, i32, i32, i32, i32, i32], [i32]) {
+            [unowned self, unowned process] memory, a throws(Trap) in
+            guard let list = memory.bytes(a[6], 12) else { return .i32(UInt32(bitPattern: -Int32(WASIErrno.fault.rawValue))) }
+            var streams: [UInt32] = []
+            for index in 0..<3 {
+                var fd: UInt32 = 0
+                for byte in 0..<4 { fd |= UInt32(list[index * 4 + byte]) << UInt32(byte * 8) }
+                streams.append(fd)
+            }
+            return .i32(UInt32(bitPattern: self.spawn(from: process, memory: memory, name: (a[0], a[1]),
+                                                      arguments: (a[2], a[3]), environment: (a[4], a[5]),
+                                                      standardStreams: streams, inherited: false)))
+        }
+        function("spawn_error", [i32, i32], [i32]) { [unowned process] memory, a throws(Trap) in
+            .i32(UInt32(bitPattern: memory.report(process.spawnError, to: a[0], capacity: a[1])))
+        }
+        function("pipe", [i32], [i32]) { [unowned process] memory, a throws(Trap) in
+            .i32(UInt32(ApusProcessHost.pipe(for: process, memory: memory, at: a[0]).rawValue))
         }
         function("wait", [i32], [i32]) { [unowned self, unowned process] _, a throws(Trap) in
             .i32(UInt32(bitPattern: try self.wait(from: process, pid: Int32(bitPattern: a[0]))))
@@ -172,34 +204,62 @@ public final class ApusProcessHost {
         if process.killRequested { throw Trap(message: "killed") }
     }
 
-    /// `spawn`: the pid of a new `ready` process, or a negative errno.
+    /// `spawn`: the pid of a new `ready` process, or a negative errno. `name` is a program of the
+    /// programs directory or, with a `/`, the absolute path of a module file the parent can
+    /// reach through its preopens. `standardStreams`: the parent's descriptors that become the
+    /// child's 0, 1 and 2 (`inherited`, plain `spawn`: those the parent has open, the host's
+    /// streams for the others; otherwise each must be open).
     func spawn(from parent: Process, memory: GuestBytes, name: (UInt32, UInt32), arguments: (UInt32, UInt32),
-               environment: (UInt32, UInt32)) -> Int32 {
+               environment: (UInt32, UInt32), standardStreams: [UInt32], inherited: Bool) -> Int32 {
         guard let nameBytes = memory.bytes(name.0, name.1), let argumentBytes = memory.bytes(arguments.0, arguments.1),
               let environmentBytes = memory.bytes(environment.0, environment.1) else {
             return -Int32(WASIErrno.fault.rawValue)
         }
-        var programName = String(decoding: nameBytes, as: UTF8.self)
+        parent.spawnError = []
+        func refuse(_ errno: WASIErrno, _ detail: String = "") -> Int32 {
+            parent.spawnError = Array(detail.utf8)
+            return -Int32(errno.rawValue)
+        }
+        guard processes.count < ApusProcessHost.processLimit else { return refuse(.again) }
+        var streams: [WASIStream?] = []
+        for fd in standardStreams {
+            let stream = parent.context?.stream(fd)
+            if stream == nil && !inherited { return refuse(.badFileDescriptor) }
+            streams.append(stream)
+        }
+        let requested = String(decoding: nameBytes, as: UTF8.self)
+        var programName: String
+        let data: [UInt8]
+        if nameBytes.contains(UInt8(ascii: "/")) {
+            guard let context = parent.context else { return refuse(.noEntry) }
+            do throws(WASIErrno) {
+                data = try context.readFile(atPath: requested)
+            } catch {
+                return refuse(error)
+            }
+            programName = requested.split(separator: "/").last.map(String.init) ?? requested
+        } else {
+            programName = requested
+            guard ApusProcessHost.isProgramName(programName.hasSuffix(".wasm") ? String(programName.dropLast(5)) : programName),
+                  let programsDirectory,
+                  let contents = FileManager.default.contents(atPath: programsDirectory + "/" + programName
+                                                                  + (programName.hasSuffix(".wasm") ? "" : ".wasm"))
+            else { return refuse(.noEntry) }
+            data = [UInt8](contents)
+        }
         if programName.hasSuffix(".wasm") { programName.removeLast(5) }
-        guard ApusProcessHost.isProgramName(programName), let programsDirectory else {
-            return -Int32(WASIErrno.noEntry.rawValue)
-        }
-        guard processes.count < ApusProcessHost.processLimit else { return -Int32(WASIErrno.again.rawValue) }
-        guard let data = FileManager.default.contents(atPath: programsDirectory + "/" + programName + ".wasm") else {
-            return -Int32(WASIErrno.noEntry.rawValue)
-        }
         let module: WasmModule
         do throws(WasmError) {
-            module = try WasmModule(engine: engine, bytes: [UInt8](data))
+            module = try WasmModule(engine: engine, bytes: data)
         } catch {
-            stderr.writeText(programName + ": " + error.description + "\n")
-            return -Int32(WASIErrno.noExec.rawValue)
+            return refuse(.noExec, error.description)
         }
         var argv = ApusProcessHost.split(argumentBytes)
         if argv.isEmpty { argv = [programName] }
         let environmentList = environmentBytes.isEmpty ? parent.environment : ApusProcessHost.split(environmentBytes)
         let child = Process(pid: allocatePID(), parent: parent.pid, name: programName, module: module,
                             arguments: argv, environment: environmentList)
+        child.standardStreams = streams
         processes[child.pid] = child
         return child.pid
     }
@@ -230,6 +290,25 @@ public final class ApusProcessHost {
         }
         try deliverPendingKill(to: parent)
         return status
+    }
+
+    /// `pipe`: a new pipe whose read and write ends become descriptors of `process`, stored at
+    /// `address` (two i32). Hosted programs run one at a time, so the pipe buffers everything
+    /// and an empty one reads as end of file (`WASIPipe`).
+    static func pipe(for process: Process, memory: GuestBytes, at address: UInt32) -> WASIErrno {
+        guard let base = memory.base, UInt64(address) + 8 <= memory.size else { return .fault }
+        guard let context = process.context else { return .badFileDescriptor }
+        let ends = WASIPipe.makeEnds(monitor: nil)
+        let reader: UInt32, writer: UInt32
+        do throws(WASIErrno) {
+            reader = try context.open(ends.reader)
+            writer = try context.open(ends.writer)
+        } catch {
+            return error
+        }
+        (base + Int(address)).storeBytes(of: reader.littleEndian, as: UInt32.self)
+        (base + Int(address) + 4).storeBytes(of: writer.littleEndian, as: UInt32.self)
+        return .success
     }
 
     /// `kill`: ends a process (a `ready` one at once, a running one at its next `apus` call).

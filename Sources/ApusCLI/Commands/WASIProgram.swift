@@ -129,18 +129,26 @@ public struct WASIProgram {
                                   stdin: (any WASIFile)?, stdout: (any WASIFile)?,
                                   stderr: (any WASIFile)?) -> Outcome {
         let clock = HostClock()
-        var directories: [(directory: any WASIFile, guestPath: String)] = []
+        var directories: [(directory: any WASIFile, guestPath: String, readOnly: Bool)] = []
         for preopen in preopens {
             if inMemory {
                 let system = MemoryFileSystem(clock: clock)
                 if let problem = WASIProgram.copyTree(from: preopen.host, into: system) { return .failed(problem) }
-                directories.append((system.rootDirectory(), preopen.guest))
+                directories.append((system.rootDirectory(), preopen.guest, false))
             } else {
                 guard let directory = HostFile.openDirectory(path: preopen.host) else {
                     return .failed(preopen.host + ": cannot open directory")
                 }
-                directories.append((directory, preopen.guest))
+                directories.append((directory, preopen.guest, false))
             }
+        }
+        // The programs appear as /bin (read-only: the build's output), as the boot image's do
+        // in the kernel, so a shell finds them through PATH — unless a --dir claims /bin.
+        if !preopens.contains(where: { $0.guest == "/bin" || $0.guest == "/bin/" }) {
+            guard let bin = HostFile.openDirectory(path: programsDirectory) else {
+                return .failed(programsDirectory + ": cannot open directory")
+            }
+            directories.append((bin, "/bin", true))
         }
         let host = ApusProcessHost(
             programsDirectory: programsDirectory, engine: engine,

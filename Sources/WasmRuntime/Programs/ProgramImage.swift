@@ -24,6 +24,8 @@ public struct ProgramImage {
 /// imports are checked against that module's entry.
 public struct CapabilityManifest {
     private var allowed: [ExactName: [String]] = [:]
+    /// `memory=SIZE` settings: the most linear memory a program may have, in bytes.
+    private var memoryLimits: [ExactName: UInt64] = [:]
     /// True for `unrestricted`: every import is allowed.
     public private(set) var allowsEverything = false
 
@@ -51,6 +53,38 @@ public struct CapabilityManifest {
         return entries.contains { ExactName($0) == whole || ExactName($0) == exact }
     }
 
+    /// The `memory=SIZE` setting for `program` (or else for `*`), in bytes; nil: none (the
+    /// system's default applies).
+    public func memoryLimit(for program: String) -> UInt64? {
+        memoryLimits[ExactName(program)] ?? memoryLimits[ExactName("*")]
+    }
+
+    /// Sets the memory limit of `program` (`*`: every program without its own).
+    public mutating func setMemoryLimit(_ program: String, bytes: UInt64) {
+        memoryLimits[ExactName(program)] = bytes
+    }
+
+    /// `64K`, `512M`, `2G` or plain bytes; nil if malformed or above 4 GiB (wasm32's maximum).
+    static func size(_ text: [UInt8]) -> UInt64? {
+        var digits = text[...]
+        var unit: UInt64 = 1
+        switch digits.last {
+        case UInt8(ascii: "K"), UInt8(ascii: "k"): unit = 1 << 10
+        case UInt8(ascii: "M"), UInt8(ascii: "m"): unit = 1 << 20
+        case UInt8(ascii: "G"), UInt8(ascii: "g"): unit = 1 << 30
+        default: break
+        }
+        if unit != 1 { digits = digits.dropLast() }
+        guard !digits.isEmpty, digits.count <= 10 else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+        }
+        let bytes = value * unit
+        return bytes <= 1 << 32 ? bytes : nil
+    }
+
     /// The modules entries name (`kv` for `kv` and `kv.get`), in order of first mention: the
     /// dependencies some program may import, and host modules.
     public var namedModules: [String] {
@@ -71,6 +105,7 @@ public struct CapabilityManifest {
     /// ```
     /// *: wasi_snapshot_preview1 apus     # every program may use WASI and the process calls
     /// kv-client: kv                      # and kv-client every function of service kv
+    /// big: memory=1G                      # a setting: big may grow its memory to 1 GiB
     /// ```
     public static func parse(_ text: [UInt8]) -> Result<CapabilityManifest, ManifestError> {
         var manifest = CapabilityManifest()
@@ -87,7 +122,15 @@ public struct CapabilityManifest {
                 return fail("expected one program name before ':'")
             }
             var entries: [String] = []
+            let memorySetting = Array("memory=".utf8)
             for word in splitBytes(Array(line[(colon + 1)...]), separator: UInt8(ascii: " ")) where !word.isEmpty {
+                if word.starts(with: memorySetting) {
+                    guard let bytes = size(Array(word[memorySetting.count...])) else {
+                        return fail("memory=SIZE expects a size such as 64M or 1G (at most 4G)")
+                    }
+                    manifest.setMemoryLimit(program, bytes: bytes)
+                    continue
+                }
                 guard let entry = String(validating: word, as: UTF8.self) else { return fail("not UTF-8") }
                 entries.append(entry)
             }

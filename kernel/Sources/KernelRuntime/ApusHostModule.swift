@@ -1,3 +1,4 @@
+import WASIPreview1
 import WasmCompiler
 import WasmFrontEnd
 import WasmRuntime
@@ -10,6 +11,8 @@ import WasmRuntime
 ///     ps(buf, len) -> length or -errno     meminfo(buf, len) -> length or -errno
 ///     uptime_ns() -> i64                   shutdown() -> errno       yield() -> 0
 ///     spawn_with_handles(…, handles, count) -> pid (the child starts with those channel ends)
+///     spawn_stdio(…, stdio) -> pid (three descriptors of the caller: the child's 0, 1, 2)
+///     spawn_error(buf, len) -> length (why the last spawn failed)   pipe(fds) -> errno
 ///     channel_create, channel_send, channel_recv, channel_try_recv, handle_close (docs/IPC.md)
 ///
 /// and four kernel-only calls used by the kernel's test programs:
@@ -41,40 +44,113 @@ enum ApusHostModule {
     }
     func negative(_ errno: UInt16) -> [Value] { [.i32(UInt32(bitPattern: -Int32(errno)))] }
 
-    /// spawn, and with `handles`: the channel ends (handles of the caller) the child starts with.
-    func spawn(_ arguments: [Value], handles: [Handle]) -> [Value] {
+    /// spawn, and with `handles`: the channel ends (handles of the caller) the child starts
+    /// with. The program is a name of the boot image or, with a `/`, the absolute path of a
+    /// module file the caller can reach. `standardStreams`: the caller's descriptors that become
+    /// the child's 0, 1, 2 (`inherited`, plain `spawn`: those the caller has open).
+    func spawn(_ arguments: [Value], handles: [Handle], standardStreams: [UInt32] = [0, 1, 2],
+               inherited: Bool = true) -> [Value] {
       guard let nameBytes = program.bytes(arguments, 0, 1), let argumentBytes = program.bytes(arguments, 2, 3),
             let environmentBytes = program.bytes(arguments, 4, 5)
       else { return negative(fault) }
+      program.spawnError = []
+      func refuse(_ errno: UInt16, _ detail: String = "") -> [Value] {
+        program.spawnError = Array(detail.utf8)
+        return negative(errno)
+      }
       var objects: [KernelObject] = []
       for (index, handle) in handles.enumerated() {
-        guard !handles[..<index].contains(handle) else { return negative(28) }  // listed twice
-        guard let object = try? program.handles.get(handle) else { return negative(8) }  // EBADF
+        guard !handles[..<index].contains(handle) else { return refuse(28) }  // listed twice
+        guard let object = try? program.handles.get(handle) else { return refuse(8) }  // EBADF
         objects.append(object)
       }
-      guard let name = Programs.programName(nameBytes) else { return negative(44) }
+      var streams: [WASIStream?] = []
+      for fd in standardStreams {
+        let stream = program.wasi?.stream(fd)
+        if stream == nil && !inherited { return refuse(8) }
+        streams.append(stream)
+      }
+      let name: TaskName
+      var module: [UInt8]?
+      if nameBytes.contains(0x2F) {  // "/": a path
+        guard let wasi = program.wasi, let taskName = Programs.programName(fromPath: nameBytes) else { return refuse(44) }
+        // The file system is shared: one WASI call at a time.
+        WASILock.acquire()
+        let read: Result<[UInt8], WASIErrno>
+        do throws(WASIErrno) {
+          read = .success(try wasi.readFile(atPath: String(decoding: nameBytes, as: UTF8.self)))
+        } catch {
+          read = .failure(error)
+        }
+        WASILock.release()
+        switch read {
+        case .success(let bytes): module = bytes
+        case .failure(let error): return refuse(error.rawValue)
+        }
+        name = taskName
+      } else {
+        guard let programName = Programs.programName(nameBytes) else { return refuse(44) }
+        name = programName
+      }
       let arguments = nulSeparated(argumentBytes)
-      let setup = ProgramSetup(arguments: arguments.isEmpty ? [name.string] : arguments)
+      let setup = ProgramSetup(arguments: arguments.isEmpty ? [String(decoding: nameBytes, as: UTF8.self)] : arguments)
       setup.environment = environmentBytes.isEmpty ? program.setup.environment : nulSeparated(environmentBytes)
-      // The child shares the caller's standard streams and preopened directories.
+      // The child gets the caller's streams (or those it names) and preopened directories.
       setup.stdin = program.setup.stdin
       setup.stdout = program.setup.stdout
       setup.stderr = program.setup.stderr
+      setup.standardStreams = streams
       setup.preopens = program.setup.preopens
       setup.preopensRoot = program.setup.preopensRoot
       setup.inheritedObjects = objects
-      switch Programs.spawn(named: name, parent: program.pid, setup: setup) {
+      switch Programs.spawn(named: name, module: module, parent: program.pid, setup: setup) {
       case .success(let child):
         // The ends now belong to the child (taken without closing them).
         for handle in handles { _ = try? program.handles.take(handle) }
         return [.i32(child.pid)]
       case .failure(let error):
-        return negative(error.rawValue)
+        return refuse(error.errno, error.detail)
       }
     }
 
     function("spawn", [i32, i32, i32, i32, i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
       spawn(arguments, handles: [])
+    }
+
+    function("spawn_stdio", [i32, i32, i32, i32, i32, i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      guard arguments.count == 7, case .i32(let pointer) = arguments[6] else { throw Trap(message: "apus.spawn_stdio") }
+      guard let list = program.bytes([.i32(pointer), .i32(12)], 0, 1) else { return negative(fault) }
+      var streams: [UInt32] = []
+      for index in 0..<3 {
+        var fd: UInt32 = 0
+        for byte in 0..<4 { fd |= UInt32(list[index * 4 + byte]) << UInt32(byte * 8) }
+        streams.append(fd)
+      }
+      return spawn(arguments, handles: [], standardStreams: streams, inherited: false)
+    }
+
+    function("spawn_error", [i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      program.report(program.spawnError, arguments)
+    }
+
+    function("pipe", [i32], [i32]) { _, arguments throws(Trap) -> [Value] in
+      guard case .i32(let address)? = arguments.first else { throw Trap(message: "apus.pipe") }
+      guard let target = program.range([.i32(address), .i32(8)], 0, 1) else { return [.i32(UInt32(fault))] }
+      guard let wasi = program.wasi else { return [.i32(8)] }
+      // A reader waits in the scheduler for bytes, a writer for room (`WASIPipe`).
+      let ends = WASIPipe.makeEnds(monitor: KernelIPCScheduler.shared.makeMonitor())
+      let reader: UInt32, writer: UInt32
+      do throws(WASIErrno) {
+        reader = try wasi.open(ends.reader)
+        writer = try wasi.open(ends.writer)
+      } catch {
+        return [.i32(UInt32(error.rawValue))]
+      }
+      for byte in 0..<4 {
+        target[byte] = UInt8(truncatingIfNeeded: reader >> UInt32(byte * 8))
+        target[4 + byte] = UInt8(truncatingIfNeeded: writer >> UInt32(byte * 8))
+      }
+      return [.i32(0)]
     }
 
     function("spawn_with_handles", [i32, i32, i32, i32, i32, i32, i32, i32], [i32]) { _, arguments throws(Trap) -> [Value] in

@@ -2,7 +2,9 @@ import WASIPreview1
 
 /// The kernel's file system: one writable `MemoryFileSystem` for every program (their WASI
 /// preopen "/"), seeded from the boot image's file-system entries (kinds 4–6, written by
-/// `kernel/tools/mkimage --tree/--file`). Changes live until the machine stops.
+/// `kernel/tools/mkimage --tree/--file`), and the image's programs as `/bin/NAME.wasm`, where a
+/// shell finds them through `PATH` (spawn loads a program from any file). Changes live until
+/// the machine stops.
 enum KernelFiles {
   nonisolated(unsafe) static var system = MemoryFileSystem(clock: KernelWASI.clock)
   nonisolated(unsafe) static var seeded = false
@@ -32,6 +34,13 @@ enum KernelFiles {
       }
     }
     if count > 0 { Log.info("files: \(count) entries (\(bytes) bytes of data) from the boot image") }
+    var programs = 0
+    for entry in image.entries where entry.kind == .wasmModule {
+      if programs == 0 { _ = system.addDirectory("bin") }
+      let path = "bin/" + entry.name.string + ".wasm"
+      if system.addFile(path, contents: Array(entry.data.bindMemory(to: UInt8.self))) != nil { programs += 1 }
+    }
+    if programs > 0 { Log.info("files: \(programs) programs in /bin") }
     return count
   }
 

@@ -27,8 +27,11 @@ final class KernelIPCMonitor: IPCMonitor {
     guard !task.killRequested else { return false }
     waiters.append(task)
     unlock()
+    // Nobody sleeps holding the WASI lock (a program blocked on a pipe inside fd_read).
+    let heldWASILock = WASILock.releaseIfHeld()
     // A wake between the unlock and here is not lost: `Scheduler.block` returns at once.
     Scheduler.block()
+    if heldWASILock { WASILock.acquire() }
     lock()
     waiters.removeAll { $0 === task }
     return !task.killRequested

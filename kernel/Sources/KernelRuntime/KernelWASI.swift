@@ -46,6 +46,9 @@ final class ProgramSetup {
   /// Kernel objects (channel ends) the program starts with in its handle table, in order:
   /// the i-th has handle 4096 + i (`apus.spawn_with_handles`).
   var inheritedObjects: [KernelObject] = []
+  /// Descriptors of the parent that become this program's 0, 1 and 2 (`apus.spawn_stdio`, and
+  /// `spawn`: the parent's own); nil: `stdin`/`stdout`/`stderr` above.
+  var standardStreams: [WASIStream?] = [nil, nil, nil]
 
   init(arguments: [String]) { self.arguments = arguments }
 
@@ -55,6 +58,9 @@ final class ProgramSetup {
     let context = WASIContext(arguments: arguments, environment: environment,
                               stdin: stdin ?? console, stdout: stdout ?? console, stderr: stderr ?? console,
                               clock: KernelWASI.clock, random: KernelWASI.random)
+    for (fd, stream) in standardStreams.enumerated() {
+      if let stream { context.setStandardStream(UInt32(fd), stream) }
+    }
     if preopensRoot { context.addPreopen(KernelFiles.system.rootDirectory(), guestPath: "/") }
     for preopen in preopens { context.addPreopen(preopen.directory, guestPath: preopen.guestPath) }
     return context
@@ -87,11 +93,19 @@ enum WASILock {
 
   /// Runs `body` (which may block) without the lock if the running task holds it.
   static func whileReleased(_ body: () -> Void) {
-    let me = Scheduler.currentTask.id
-    let held = guardLock.withLock { holder == me }
-    if held { release() }
+    let held = releaseIfHeld()
     body()
     if held { acquire() }
+  }
+
+  /// Releases the lock if the running task holds it; whether it did.
+  static func releaseIfHeld() -> Bool {
+    let me = Scheduler.currentTask.id
+    return guardLock.withLock { () -> Bool in
+      guard holder == me else { return false }
+      holder = 0
+      return true
+    }
   }
 }
 

@@ -14,8 +14,14 @@ import WasmRuntime
 /// behind (kernel/tests/run `programs-churn` checks the counters).
 enum KernelWasm {
   static let userStackSize: UInt64 = 1 << 20
-  /// Per-program limit on linear memory (`memory.grow` beyond it returns -1): 16 MiB.
-  static let memoryPageLimit: UInt64 = 256
+
+  /// A program's module as `Programs.spawn` checked it: the bytes, decoded, and its memory
+  /// limit in pages (`memory.grow` beyond it returns -1; `Programs.memoryPageLimit`).
+  struct Code {
+    var bytes: [UInt8]
+    var decoded: Module
+    var pageLimit: UInt64
+  }
   /// The compiler tier for programs and services: a boot setting (kernel command line
   /// `tier=optimizing`), written once by `BootPrograms.run` before any program starts.
   nonisolated(unsafe) private(set) static var tier: CompilerTier = .baseline
@@ -23,10 +29,10 @@ enum KernelWasm {
   static func useOptimizingTier() { tier = .optimizing }
 
   /// The task body: runs `program` and leaves its exit status in the task.
-  static func run(_ program: Program, _ module: UnsafeRawBufferPointer) {
+  static func run(_ program: Program, _ code: Code) {
     let task = Scheduler.currentTask
     var configuration = Engine.Configuration()
-    configuration.memoryPageLimit = memoryPageLimit
+    configuration.memoryPageLimit = code.pageLimit
     configuration.tier = tier
     // The runtime writes VM data, code and linear memory directly: one user-access window for
     // all of it. The engine outlives every other runtime object, which `execute` releases
@@ -37,10 +43,12 @@ enum KernelWasm {
       if program.isVerbose {
         Log.info("\(task: task): wasm: engine ready in \((Clock.microsecondsSinceBoot() - start) / 1000) ms")
       }
-      return withExtendedLifetime(engine) { execute(program, module, engine, task) }
+      return withExtendedLifetime(engine) { execute(program, code, engine, task) }
     }
     Programs.lock.withLock { program.memory = nil }
     program.wasi = nil
+    // Its streams (pipe ends among them) are let go with its context.
+    program.setup.standardStreams = [nil, nil, nil]
     // Its channel ends close: peers see the channel closed, blocked peers wake up.
     program.handles.closeAll()
     program.setup.inheritedObjects = []
@@ -50,21 +58,15 @@ enum KernelWasm {
   /// Compiles, instantiates and runs the module; returns the exit status: the code given to
   /// `apus.exit` or `proc_exit`, main's i32 result (0 for `_start`), 134 after a trap, 137 if
   /// it was killed (docs/USERSPACE.md).
-  private static func execute(_ program: Program, _ module: UnsafeRawBufferPointer, _ engine: Engine, _ task: Task) -> Int64 {
+  private static func execute(_ program: Program, _ code: Code, _ engine: Engine, _ task: Task) -> Int64 {
     if task.killRequested { return Programs.killedStatus }
     guard task.ensureUserStack(size: userStackSize) else {
       Log.warning("\(task: task): wasm: no memory for a user stack")
       return 1
     }
-    let bytes = Array(module.bindMemory(to: UInt8.self))
+    let bytes = code.bytes
+    let decoded = code.decoded
     let start = Clock.microsecondsSinceBoot()
-    let decoded: Module
-    do throws(WasmError) {
-      decoded = try decodeModule(bytes)
-    } catch {
-      Log.warning("\(task: task): wasm: invalid module: \(string: error.description)")
-      return 2
-    }
     let name = program.name.string
     if let denied = KernelServices.deniedImport(decoded, program: name) {
       Log.warning("\(task: task): not allowed to import \(string: denied.module).\(string: denied.name) (etc/capabilities)")
@@ -110,6 +112,7 @@ enum KernelWasm {
     }
     let memory = instance.memory("memory")
     Programs.lock.withLock { program.memory = memory }
+    defer { if let memory { reportRefusedGrowth(memory, task) } }
     program.ipc?.bind(instance)
     // Channel ends passed by the parent: handles 4096, 4097, … (a fresh table's first slots).
     for object in program.setup.inheritedObjects { _ = try? program.handles.insert(object) }
@@ -151,6 +154,13 @@ enum KernelWasm {
       program.trapKind = trap.kind.map { UInt32($0.rawValue) } ?? 0
       return Programs.trappedStatus
     }
+  }
+
+  /// "pid 7 (big): memory.grow to 300 pages refused: the limit is 256 pages (16 MiB) …" when the
+  /// program asked for more memory than it may have (its own view: memory.grow returned -1).
+  private static func reportRefusedGrowth(_ memory: Memory, _ task: Task) {
+    guard let wanted = memory.largestRefusedPages else { return }
+    Log.warning("\(task: task): memory.grow to \(wanted) pages refused: the limit is \(memory.pageLimit) pages (\(string: Programs.mebibytes(pages: memory.pageLimit)); half the machine's memory, or NAME: memory=SIZE in etc/capabilities)")
   }
 
   /// "pid 7 (hello): trap: out of bounds memory access in func store_loop+0x1c"

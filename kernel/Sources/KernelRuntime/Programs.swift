@@ -1,4 +1,5 @@
 import WASIPreview1
+import WasmFrontEnd
 import WasmRuntime
 
 /// A WebAssembly program of the boot image, started by the kernel (`init`) or by another
@@ -40,6 +41,15 @@ final class Program: TaskExitObserver {
   var status: Int64?
   /// A task blocked in `apus.wait` for this program.
   var waiter: Task?
+  /// Why its last `spawn` failed, beyond the errno (`apus.spawn_error`): e.g. the decoder's message.
+  var spawnError: [UInt8] = []
+
+  /// Whether it reads the serial console (not a pipe or file): the console's ^C may stop what it waits for.
+  var readsConsole: Bool {
+    guard setup.stdin == nil else { return false }
+    guard let stream = setup.standardStreams[0] else { return true }
+    return stream.file === KernelWASI.console
+  }
 
   init(pid: UInt32, name: TaskName, parent: UInt32, isInit: Bool, setup: ProgramSetup) {
     self.pid = pid
@@ -86,11 +96,29 @@ enum Programs {
   static let trappedStatus: Int64 = 134
   static let killedStatus: Int64 = 137
 
-  /// Why `spawn` refused (WASI errno values).
-  enum SpawnError: UInt16, Error {
-    case again = 6
-    case noMemory = 48
-    case noEntry = 44
+  /// Why `spawn` refused: a WASI errno and, where there is more to say, the detail.
+  struct SpawnError: Error {
+    var errno: UInt16
+    var detail: String = ""
+
+    static let again = SpawnError(errno: 6), noMemory = SpawnError(errno: 48), noEntry = SpawnError(errno: 44)
+  }
+
+  /// The largest linear memory a program may have by default, in 64 KiB pages: half of the
+  /// machine's memory (other programs, their code and the kernel need the rest), at least
+  /// 16 MiB, at most wasm32's 4 GiB.
+  static var defaultMemoryPageLimit: UInt64 {
+    let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
+    let totalBytes = KernelMemory.frames!.statistics.totalFrames &* 4096
+    KernelMemory.heapLock.releaseRestoringInterrupts(flags)
+    return min(65536, max(256, totalBytes / 2 / 65536))
+  }
+
+  /// The memory limit (pages) of the program `name`: its `memory=SIZE` in etc/capabilities (or
+  /// that of `*`), else the default.
+  static func memoryPageLimit(for name: String) -> UInt64 {
+    if let bytes = KernelServices.manifest?.memoryLimit(for: name) { return min((bytes + 65535) / 65536, 65536) }
+    return defaultMemoryPageLimit
   }
 
   /// The WebAssembly entry `name` of the boot image.
@@ -121,20 +149,57 @@ enum Programs {
     return name
   }
 
-  /// Starts the boot image's program `name` as a child of `parent` (0: the kernel). Without a
-  /// `setup` its arguments are its name, its environment is empty and its streams are the
-  /// console.
-  static func spawn(named name: TaskName, parent: UInt32, setup: ProgramSetup? = nil) -> Result<Program, SpawnError> {
-    guard let entry = entry(named: name) else { return .failure(.noEntry) }
+  /// The task name of a program loaded from the file `path`: its last component without
+  /// `.wasm`, other bytes than `programName` allows replaced by `_`, cut to 23 bytes.
+  static func programName(fromPath path: [UInt8]) -> TaskName? {
+    guard let last = path.split(separator: 0x2F).last else { return nil }
+    var component = Array(last)
+    let suffix: [UInt8] = [0x2E, 0x77, 0x61, 0x73, 0x6D]  // ".wasm"
+    if component.count > suffix.count, Array(component[(component.count - suffix.count)...]) == suffix {
+      component.removeLast(suffix.count)
+    }
+    var cleaned: [UInt8] = []
+    for byte in component.prefix(23) {
+      let allowed = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        || byte == 0x2D || byte == 0x5F || byte == 0x2E
+      cleaned.append(allowed ? byte : 0x5F)
+    }
+    return programName(cleaned)
+  }
+
+  /// Starts the boot image's program `name` (or, given its `module` bytes, a program loaded
+  /// from a file) as a child of `parent` (0: the kernel). The module is decoded here, so a
+  /// file that is not a WebAssembly module, or needs more memory than the limit, is refused
+  /// with `noexec`/`nomem` and the reason. Without a `setup` its arguments are its name, its
+  /// environment is empty and its streams are the console.
+  static func spawn(named name: TaskName, module: [UInt8]? = nil, parent: UInt32,
+                    setup: ProgramSetup? = nil) -> Result<Program, SpawnError> {
+    let bytes: [UInt8]
+    if let module {
+      bytes = module
+    } else {
+      guard let entry = entry(named: name) else { return .failure(.noEntry) }
+      bytes = Array(entry.data.bindMemory(to: UInt8.self))
+    }
     guard lock.withLock({ table.count < capacity }) else { return .failure(.again) }
+    let decoded: Module
+    do throws(WasmError) {
+      decoded = try decodeModule(bytes)
+    } catch {
+      return .failure(SpawnError(errno: 45, detail: error.description))
+    }
+    let limit = memoryPageLimit(for: name.string)
+    if let memory = decoded.memories.first, memory.limits.min > limit {
+      return .failure(SpawnError(errno: 48, detail: "needs " + mebibytes(pages: memory.limits.min)
+        + " of memory, the limit is " + mebibytes(pages: limit)))
+    }
     let setup = setup ?? ProgramSetup(arguments: [name.string])
     let isInit = parent == 0 && name.count == 4 && name.bytes[0] == 0x69 && name.bytes[1] == 0x6E
       && name.bytes[2] == 0x69 && name.bytes[3] == 0x74  // "init"
-    let data = entry.data
     // The record exists before the task can run (and end).
     var created: Program?
     guard let task = Scheduler.makeKernelTask(named: name, fpu: true, {
-      if let program = created { KernelWasm.run(program, data) }
+      if let program = created { KernelWasm.run(program, KernelWasm.Code(bytes: bytes, decoded: decoded, pageLimit: limit)) }
     }) else { return .failure(.noMemory) }
     let program = Program(pid: task.id, name: name, parent: parent, isInit: isInit, setup: setup)
     program.task = task
@@ -180,7 +245,7 @@ enum Programs {
   /// waits for, if that child waits for nobody itself (the command a shell runs). Nil if none.
   static func foregroundProgram() -> UInt32? {
     lock.withLock { () -> UInt32? in
-      for program in table.values where program.waitingFor != 0 && program.setup.stdin == nil {
+      for program in table.values where program.waitingFor != 0 && program.readsConsole {
         guard let child = table[program.waitingFor], child.status == nil, child.waitingFor == 0,
               !child.killed
         else { continue }
@@ -265,6 +330,14 @@ enum Programs {
     text.append(decimal: count)
     text.append("\n")
     return text.bytes
+  }
+
+  /// "16 MiB", "1.5 MiB": a size in pages for messages.
+  static func mebibytes(pages: UInt64) -> String {
+    let sixteenths = pages  // a page is 1/16 MiB
+    var text = String(sixteenths / 16)
+    if sixteenths % 16 != 0 { text += "." + String((sixteenths % 16) * 10 / 16) }
+    return text + " MiB"
   }
 
   /// `init` from the boot image: the kernel starts it, waits until it ends (other programs
