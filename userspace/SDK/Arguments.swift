@@ -26,3 +26,28 @@ func lineCountAndFiles(_ arguments: [String], command: String) -> (Int, [String]
     }
     return (count, files)
 }
+
+/// `SOURCE TARGET` or `SOURCE… DIRECTORY` (cp/mv-style): each source with where it goes (into
+/// the directory under its own name when the target is one). Arguments that do not fit end the
+/// program: status 2 with the usage, or 1 when several sources go to a target that is no directory.
+func sourcesAndDestinations(_ paths: [String], command: String) -> [(source: String, destination: String)] {
+    guard paths.count >= 2 else {
+        printError("usage: " + command + " SOURCE TARGET | " + command + " SOURCE… DIRECTORY")
+        exit(2)
+    }
+    let target = paths[paths.count - 1]
+    var targetIsDirectory = false
+    if case .success(let info) = fileInfo(target), info.kind == .directory { targetIsDirectory = true }
+    guard targetIsDirectory || paths.count == 2 else {
+        printError(command + ": " + target + ": " + Errno.notDirectory.message)
+        exit(1)
+    }
+    return paths.dropLast().map { source in
+        (source, targetIsDirectory ? absolutePath(target) + "/" + baseName(source) : target)
+    }
+}
+
+/// The last component of `path`.
+func baseName(_ path: String) -> String {
+    absolutePath(path).fields(separator: UInt8(ascii: "/")).last ?? path
+}
