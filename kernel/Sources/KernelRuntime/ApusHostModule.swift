@@ -54,6 +54,7 @@ enum ApusHostModule {
             let environmentBytes = program.bytes(arguments, 4, 5)
       else { return negative(fault) }
       program.spawnError = []
+      if program.readsConsole { Programs.lock.withLock { program.controlsJobs = true } }
       func refuse(_ errno: UInt16, _ detail: String = "") -> [Value] {
         program.spawnError = Array(detail.utf8)
         return negative(errno)

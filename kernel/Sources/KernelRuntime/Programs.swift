@@ -37,6 +37,11 @@ final class Program: TaskExitObserver {
   /// The child it waits for in `apus.wait` (0: none); a waiter whose child waits for nobody is
   /// the console's foreground and turns ^C into a kill of that child.
   var waitingFor: UInt32 = 0
+  /// Whether it has started a child while reading the serial console: a shell (or init). Like a
+  /// Unix shell that ignores SIGINT, such a program is never the console's foreground itself, so
+  /// a ^C typed after a command line and before the shell waits for the command (while the
+  /// command's module is read and decoded) stays queued for the command instead of ending the shell.
+  var controlsJobs = false
   /// The exit status once the task has been reaped (everything it used returned).
   var status: Int64?
   /// A task blocked in `apus.wait` for this program.
@@ -242,12 +247,13 @@ enum Programs {
   }
 
   /// The console's foreground program: the child that a program reading the serial console
-  /// waits for, if that child waits for nobody itself (the command a shell runs). Nil if none.
+  /// waits for, if that child waits for nobody itself (the command a shell runs) and is not a
+  /// shell between commands (`controlsJobs`). Nil if none.
   static func foregroundProgram() -> UInt32? {
     lock.withLock { () -> UInt32? in
       for program in table.values where program.waitingFor != 0 && program.readsConsole {
         guard let child = table[program.waitingFor], child.status == nil, child.waitingFor == 0,
-              !child.killed
+              !child.killed, !(child.controlsJobs && child.readsConsole)
         else { continue }
         return child.pid
       }
