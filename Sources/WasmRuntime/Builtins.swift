@@ -125,6 +125,9 @@ func fillBuiltinTable(_ table: UnsafeMutablePointer<UnsafeRawPointer?>, platform
         case .elemDrop:
             let function: @convention(c) (Context, UInt32) -> Void = elemDropBuiltin
             address = unsafeBitCast(function, to: UnsafeRawPointer.self)
+        case .tierUp:
+            let function: @convention(c) (Context, UInt32, UInt32) -> UInt64 = tierUpBuiltin
+            address = unsafeBitCast(function, to: UnsafeRawPointer.self)
         }
         table[builtin.rawValue] = platform.hostCallGate(for: address)
     }

@@ -12,6 +12,8 @@ extension CodeImage {
         entryTrampoline = Int(compiled.stubs.entryTrampoline)
         trapExit = Int(compiled.stubs.trapExit)
         hostCallStub = Int(compiled.stubs.hostCall)
+        tieringDataOffset = compiled.tieringDataOffset.map { Int($0) }
+        baselineBodyOffsets = compiled.baselineBodyOffsets.map { Int($0) }
     }
 }
 

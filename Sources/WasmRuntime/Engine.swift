@@ -17,6 +17,9 @@ public final class Engine {
         public var disableAVX = false
         /// Which compiler tier produces the code.
         public var tier: CompilerTier = .baseline
+        /// Tiered code: function entries plus loop iterations of a baseline function before it
+        /// is optimised (0: at its first entry or loop header).
+        public var tierUpThreshold = 10_000
         /// Most stack that one host → wasm call may use (below the host's own frames).
         public var maxWasmStackBytes = 2 << 20
         /// Stack kept free at the bottom of the thread's stack for host functions and the

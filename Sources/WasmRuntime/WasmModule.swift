@@ -10,6 +10,8 @@ public final class WasmModule {
     let image: CodeImage
     /// The executable copy of `image`; nil when the module defines no function.
     let code: CodeMemory?
+    /// Tiered code: what replaces hot functions and loops by optimised code.
+    let tierUp: TierUp?
     /// Canonical type id of each type index.
     let typeIDs: [UInt64]
     /// Defined-function indices sorted by code offset, for symbolisation.
@@ -47,6 +49,13 @@ public final class WasmModule {
             }
             code = memory
         }
+        if let code, let slots = code.tieringSlots, let trapExit = image.trapExit {
+            tierUp = TierUp(platform: engine.platform, module: module, configuration: engine.compilerConfiguration,
+                            slots: slots, trapExit: code.address(trapExit),
+                            threshold: Int64(engine.configuration.tierUpThreshold))
+        } else {
+            tierUp = nil
+        }
         typeIDs = module.types.map { engine.typeID(of: $0) }
         var exported: [UInt32: String] = [:]
         for entry in module.exports where entry.kind == .function && exported[entry.index] == nil {
@@ -83,6 +92,13 @@ public final class WasmModule {
 
     /// The function containing `pc`, with the offset of `exact` from its start.
     func symbolize(pc: UInt, exact: UInt) -> BacktraceFrame? {
+        if let tierUp {
+            for (optimized, index) in tierUp.compiled where optimized.contains(pc) {
+                let functionName = module.names?.functionNames[index] ?? exportedFunctionNames[index]
+                return BacktraceFrame(functionIndex: index, functionName: functionName,
+                                      codeOffset: Int(exact &- UInt(bitPattern: optimized.base)), moduleName: name)
+            }
+        }
         guard let code, code.contains(pc) else { return nil }
         let offset = Int(pc - UInt(bitPattern: code.base))
         // Binary search: the last function starting at or before `offset`.

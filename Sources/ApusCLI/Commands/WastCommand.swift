@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WasmCompiler
+import WasmRuntime
 
 /// `apus wast [--json FILE] PATH…`: runs WebAssembly spec scripts (on the host, or with
 /// `--in-kernel` inside the Apus kernel under QEMU).
@@ -37,8 +38,11 @@ public struct WastCommand: ParsableCommand {
     @Flag(name: .long, help: "Use the host's CPU features but not AVX, AVX2 or FMA (the SSE4 encodings).")
     public var noAvx = false
 
-    @Option(name: .long, help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
+    @Option(name: .long, help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
     public var tier: CompilerTier = .baseline
+
+    @Option(name: .long, help: ArgumentHelp("With --tier tiered: entries and loop iterations before a function is optimised (0: at once).", valueName: "n"))
+    public var tierUpThreshold: Int = Engine.Configuration().tierUpThreshold
 
     @Flag(name: .long, help: "Run the scripts inside the Apus kernel under QEMU (a spec bundle, kernel command line run=spec).")
     public var inKernel = false
@@ -125,7 +129,8 @@ extension WastCommand {
     func makeScriptRunner() -> (String) -> SpecFileResult {
         if frontEndOnly { return { SpecScriptRunner().run(path: $0) } }
         let engine = RuntimeSpecExecutor.makeEngine(boundsChecks: boundsChecks == .explicit ? .explicit : .guardRegion,
-                                                    forceBaselineISA: baselineIsa, tier: tier, disableAVX: noAvx)
+                                                    forceBaselineISA: baselineIsa, tier: tier, disableAVX: noAvx,
+                                                    tierUpThreshold: tierUpThreshold)
         return { RuntimeSpecExecutor.runScript(path: $0, engine: engine) }
     }
 }

@@ -5,12 +5,14 @@ import WasmRuntime
 extension RuntimeSpecExecutor {
     /// An engine for spec scripts on this host.
     public static func makeEngine(boundsChecks: BoundsCheckStrategy, forceBaselineISA: Bool,
-                                  tier: CompilerTier = .baseline, disableAVX: Bool = false) -> Engine {
+                                  tier: CompilerTier = .baseline, disableAVX: Bool = false,
+                                  tierUpThreshold: Int = Engine.Configuration().tierUpThreshold) -> Engine {
         var configuration = Engine.Configuration()
         configuration.boundsChecks = boundsChecks
         configuration.forceBaselineISA = forceBaselineISA
         configuration.tier = tier
         configuration.disableAVX = disableAVX
+        configuration.tierUpThreshold = tierUpThreshold
         return Engine(platform: HostedPlatform.shared, configuration: configuration)
     }
 

@@ -169,6 +169,37 @@ public enum VMBuiltin: Int, CaseIterable, Sendable {
     case tableInit
     /// (vmctx, elementIndex) -> Void.
     case elemDrop
+    /// (vmctx, definedFunction: UInt32, loop: UInt32) -> UInt64. Called by tiered baseline code
+    /// when the function's counter (`VMTieringSlotLayout.counter`) drops to zero or below, at
+    /// function entry (`loop` = `VMTieringSlotLayout.functionEntry`) or at a loop header
+    /// (`loop` = the `loop` instruction's byte offset in the module). The runtime may install
+    /// optimised code (`redirect`) and resets the counter; at a loop header it returns the
+    /// address of an on-stack-replacement entry for that loop, or 0 to go on in baseline code.
+    case tierUp
+}
+
+/// One slot per defined function in the writable page(s) that follow tiered baseline code
+/// (`CompiledModule.tieringDataOffset`), reached pc-relatively by that code.
+///
+/// - `redirect`: the baseline function's first instruction jumps through it. The runtime
+///   fills it with the address right after that jump (`CompiledModule.baselineBodyOffsets`),
+///   and replaces it with the optimised code's entry once there is one — one aligned 8-byte
+///   store, so every caller (direct calls, tables, exports, other modules) switches at once.
+/// - `counter`: Int64, decremented at every entry and loop header; at zero or below the code
+///   calls `VMBuiltin.tierUp`.
+///
+/// An on-stack-replacement entry is called from the baseline frame with one argument, that
+/// frame's frame pointer: it reads the frame's locals and operand slots (the baseline spills
+/// everything at a loop header), runs the rest of the function and returns its results into
+/// its argument slots; the baseline frame then returns them to its own caller.
+public enum VMTieringSlotLayout {
+    public static let redirect = 0
+    public static let counter = 8
+    public static let size = 16
+    /// The `loop` argument of `VMBuiltin.tierUp` for a function entry.
+    public static let functionEntry: UInt32 = 0xFFFF_FFFF
+    /// Tiering data starts on its own page (it is writable, the code is not).
+    public static let pageAlignment = 4096
 }
 
 /// Why wasm code stopped. Raw values cross the generated-code/runtime boundary (0 = no trap).

@@ -6,7 +6,8 @@ import WasmFrontEnd
 /// validated in the same pass that compiles it, so an invalid module fails with the
 /// validator's error (the same one `validateModule` reports). A valid module that exceeds an
 /// implementation limit (frame size, huge indices) fails after validation with a
-/// validation-phase error saying so. The optimising tier has no v128 values yet: functions that
+/// validation-phase error saying so. `.tiered` compiles every function with the baseline tier,
+/// instrumented for tier-up (`X64CodeGenerator+Tiering.swift`). The optimising tier has no v128 values yet: functions that
 /// can hold them are compiled by the baseline tier whatever the configured tier.
 public func compileModule(_ module: Module, configuration: CompilerConfiguration = CompilerConfiguration())
     throws(WasmError) -> CompiledModule {
@@ -19,6 +20,7 @@ public func compileModule(_ module: Module, configuration: CompilerConfiguration
     for _ in module.functionBodies {
         generator.functionLabels.append(generator.assembler.newLabel())
     }
+    if configuration.tier == .tiered { generator.tieringData = generator.assembler.newLabel() }
     var functions: [CompiledFunction] = []
     functions.reserveCapacity(module.functionBodies.count)
     let immutableGlobals = context.globals.map { !$0.isMutable }
@@ -32,11 +34,22 @@ public func compileModule(_ module: Module, configuration: CompilerConfiguration
         }
     }
     if let error = generator.deferredError { throw error }
+    var tieringDataOffset: UInt32?
+    if let data = generator.tieringData {
+        // The slots start on a page of their own: the runtime maps it writable, the code not.
+        while generator.assembler.offset % VMTieringSlotLayout.pageAlignment != 0 { generator.assembler.int3() }
+        tieringDataOffset = UInt32(generator.assembler.offset)
+        generator.assembler.bind(data)
+        for _ in 0..<(module.functionBodies.count * VMTieringSlotLayout.size) { generator.assembler.emit(0) }
+    }
     guard generator.assembler.resolveFixups() else {
         throw .invalid("internal compiler error: unbound label", at: 0)
     }
     var trapSites = generator.trapSites
     trapSites.sort { $0.codeOffset < $1.codeOffset }
-    return CompiledModule(code: generator.assembler.bytes, functions: functions, trapSites: trapSites, stubs: stubs,
-                          importedFunctionCount: context.importedFunctionCount)
+    var compiled = CompiledModule(code: generator.assembler.bytes, functions: functions, trapSites: trapSites, stubs: stubs,
+                                  importedFunctionCount: context.importedFunctionCount)
+    compiled.tieringDataOffset = tieringDataOffset
+    compiled.baselineBodyOffsets = generator.baselineBodyOffsets
+    return compiled
 }

@@ -16,6 +16,13 @@ public struct CompiledModule: Sendable {
     /// Number of imported functions (function index of `functions[0]`).
     public var importedFunctionCount: Int
 
+    /// Tiered code (`CompilerTier.tiered`): offset of the writable tiering slots
+    /// (`VMTieringSlotLayout`, one per defined function, page-aligned, at the end of `code`).
+    public var tieringDataOffset: UInt32?
+    /// Tiered code: where each defined function continues after its entry's redirect jump
+    /// (the initial value of its `redirect` slot, relative to `code`).
+    public var baselineBodyOffsets: [UInt32] = []
+
     public init(code: [UInt8], functions: [CompiledFunction], trapSites: [TrapSite], stubs: CompiledStubs,
                 importedFunctionCount: Int) {
         self.code = code

@@ -17,6 +17,10 @@ public enum CompilerTier: String, Equatable, Sendable, CaseIterable {
     /// The optimising compiler (SSA IR, passes, register allocation), function by function;
     /// functions beyond its limits (see `OptimizingCompilerLimits`) use the baseline.
     case optimizing
+    /// Baseline code that counts function entries and loop iterations and asks the runtime
+    /// (`VMBuiltin.tierUp`) to replace a hot function by optimised code — and a hot loop's
+    /// activation by an on-stack-replacement entry (`compileTierUp`).
+    case tiered
 }
 
 /// Options of the compilers.

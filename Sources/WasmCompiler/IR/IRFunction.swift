@@ -118,6 +118,10 @@ public enum IROperation: Equatable, Sendable {
     /// Operand: a reference. Result: i32 1 if null.
     case refIsNull
     case refFunc(UInt32)
+    /// Operand: the frame pointer an on-stack-replacement entry receives (its only parameter).
+    /// Loads the value at that byte offset of the interrupted baseline frame (a local or an
+    /// operand slot, `BaselineFrameMap`). Only in the entry block of such an entry.
+    case frameLoad(Int32)
 }
 
 /// One instruction; `result` is the value it defines, if any.
@@ -344,7 +348,7 @@ extension IROperation {
     /// Reads state that side effects change (memory, mutable globals, tables, call results).
     public var readsState: Bool {
         switch self {
-        case .load, .globalGet, .tableGet, .tableSize, .memorySize, .callResult: return true
+        case .load, .globalGet, .tableGet, .tableSize, .memorySize, .callResult, .frameLoad: return true
         default: return false
         }
     }

@@ -74,6 +74,7 @@ extension IRFunction {
         case .elemDrop(let element): return "elem_drop \(element)"
         case .refIsNull: return "ref_is_null"
         case .refFunc(let function): return "ref_func \(function)"
+        case .frameLoad(let offset): return "frame_load \(offset)"
         }
     }
 }

@@ -1,5 +1,12 @@
 import WasmFrontEnd
 
+/// What an on-stack-replacement entry needs: the loop it enters (its `loop` instruction's
+/// byte offset in the module) and where the baseline frame keeps the state there.
+struct OSREntryRequest {
+    var loopOffset: Int
+    var frame: BaselineFrameMap
+}
+
 /// Translates one validated function body into SSA IR in a single pass, validating each
 /// instruction with the front end's `FunctionValidator` as it goes.
 ///
@@ -18,6 +25,9 @@ struct WasmToIRTranslator {
     var frames: [Frame] = []
     /// The block being filled, or nil in unreachable code.
     var current: IRBlockID?
+    /// Building an on-stack-replacement entry: block 0 takes the baseline frame pointer and
+    /// jumps into this loop; the body before the loop is translated unreachable from it.
+    var osr: OSREntryRequest?
 
     /// An edge whose arguments are filled in when its forward target is closed.
     struct PendingEdge {
@@ -62,10 +72,12 @@ struct WasmToIRTranslator {
 
     /// Builds the IR of `body` (function `functionIndex`), or throws the validation error.
     static func translate(module: Module, context: ValidationContext, configuration: CompilerConfiguration,
-                          body: FunctionBody, functionIndex: UInt32) throws(WasmError) -> IRFunction {
+                          body: FunctionBody, functionIndex: UInt32,
+                          osr: OSREntryRequest? = nil) throws(WasmError) -> IRFunction {
         var validator = try FunctionValidator(context: context, functionIndex: functionIndex, body: body)
         var translator = WasmToIRTranslator(module: module, context: context, configuration: configuration,
                                             functionIndex: functionIndex, type: validator.type)
+        translator.osr = osr
         try translator.begin(body: body, validator: validator)
         var reader = InstructionReader(module: module, body: body)
         while !reader.isAtEnd {
@@ -83,13 +95,25 @@ struct WasmToIRTranslator {
             try translator.translate(instruction, at: offset)
         }
         try validator.finish(at: reader.offset)
+        if translator.osr != nil {
+            throw unsupported("no reachable loop at offset \(translator.osr!.loopOffset) for on-stack replacement",
+                              at: body.code.lowerBound, function: functionIndex)
+        }
         return translator.function
     }
 
     mutating func begin(body: FunctionBody, validator: FunctionValidator) throws(WasmError) {
-        let entry = function.newBlock()
+        var entry = function.newBlock()
         function.layout.append(entry)
-        for parameter in function.type.parameters {
+        if osr != nil {
+            // Block 0 receives the frame pointer; the wasm entry becomes an unreachable block
+            // (removed by the pipeline) whose parameters stand for the wasm parameters.
+            _ = function.addParameter(entry, .i64)
+            function.type = FunctionType(parameters: [.i64], results: function.type.results)
+            entry = function.newBlock()
+            function.layout.append(entry)
+        }
+        for parameter in validator.type.parameters {
             guard parameter != .v128 else {
                 throw Self.unsupported("SIMD instructions are not supported by the optimizing compiler yet", at: body.code.lowerBound, function: function.functionIndex)
             }
@@ -231,6 +255,28 @@ struct WasmToIRTranslator {
         startBlock(target)
     }
 
+    /// Fills block 0 of an on-stack-replacement entry: loads the loop's state (the operands
+    /// below and carried into the loop, every local) from the baseline frame and jumps to
+    /// `header`. The operands below the loop are used after it, so they become those loads.
+    mutating func enterFromBaselineFrame(_ header: IRBlockID, base: Int, _ request: OSREntryRequest) {
+        let framePointer = function.blocks[0].parameters[0]
+        func load(_ type: IRType, _ offset: Int32) -> IRValue {
+            function.append(function.entry, .frameLoad(offset), [framePointer], resultType: type)!
+        }
+        for position in 0..<base {
+            stack[position] = load(function.type(of: stack[position]), request.frame.operandSlot(position))
+        }
+        var arguments: [IRValue] = []
+        for position in base..<stack.count {
+            arguments.append(load(function.type(of: stack[position]), request.frame.operandSlot(position)))
+        }
+        for index in locals.indices {
+            arguments.append(load(function.type(of: locals[index]), request.frame.localOffsets[index]))
+        }
+        function.blocks[0].terminator = .jump(IREdge(header, arguments))
+        osr = nil
+    }
+
     // MARK: Instructions
 
     mutating func translate(_ instruction: Instruction, at offset: Int) throws(WasmError) {
@@ -256,6 +302,7 @@ struct WasmToIRTranslator {
             let base = stack.count
             for type in parameters { stack.append(function.addParameter(header, IRType(type))) }
             for index in locals.indices { locals[index] = function.addParameter(header, function.type(of: locals[index])) }
+            if let request = osr, request.loopOffset == offset { enterFromBaselineFrame(header, base: base, request) }
             frames.append(Frame(kind: .loop, parameters: parameters, results: results, base: base, target: header))
             startBlock(header)
         case .if(let blockType):

@@ -163,7 +163,7 @@ extension X64CodeGenerator {
             assembler.mov(.bits64, Self.contextRegister, .at(.rax, entry + Int32(VMFuncRefLayout.vmctx)))
             assembler.call(Self.scratch)
         } else {
-            assembler.call(functionLabels[Int(function) - context.importedFunctionCount])
+            try emitDefinedCall(function)
         }
         finishCall(results: type.results)
     }

@@ -4,22 +4,9 @@ extension X64CodeGenerator {
     /// Validates and compiles the body of defined function `functionIndex` at the current
     /// offset; returns its code range and frame size.
     mutating func compileFunction(_ body: FunctionBody, functionIndex: UInt32) throws(WasmError) -> CompiledFunction {
-        self.functionIndex = functionIndex
         var validator = try FunctionValidator(context: context, functionIndex: functionIndex, body: body)
         let type = validator.type
-        parameterCount = type.parameters.count
-        parameterTypes = type.parameters
-        parameterSlots = VMValueSlots.byteOffsets(type.parameters).map { $0 / 8 }
-        functionResults = type.results
-        localRuns = body.locals
-        localRunEnds.removeAll(keepingCapacity: true)
-        var end = parameterCount
-        for run in body.locals {
-            end += Int(run.count)
-            localRunEnds.append(end)
-        }
-        declaredLocalCount = validator.localCount - parameterCount
-        slotBytes = usesVectors(body) ? 16 : 8
+        prepareFrame(body, functionIndex: functionIndex, type: type, localCount: validator.localCount)
         // Implementation limits and unsupported instructions do not stop validation: the
         // error is kept and reported after the whole module validated, so that an invalid
         // module reports its validation error like `validateModule` does.
@@ -41,7 +28,9 @@ extension X64CodeGenerator {
 
         let start = assembler.offset
         assembler.bind(functionLabels[Int(functionIndex) - context.importedFunctionCount])
+        if let bodyOffset = emitTieringRedirect() { baselineBodyOffsets.append(UInt32(bodyOffset)) }
         emitPrologue(body: body, validator: validator)
+        emitTierUpCheck(loopOffset: nil)
         frames.append(ControlFrame(kind: .function, label: assembler.newLabel(), elseLabel: nil, base: 0,
                                    parameters: [], results: type.results, reachableAtEntry: true))
 
@@ -70,6 +59,7 @@ extension X64CodeGenerator {
             return CompiledFunction(codeOffset: UInt32(start), codeSize: 0, frameSize: 0)
         }
 
+        emitTierUpStubs()
         emitTrapStubs()
         let frameBytes = Self.fixedFrameBytes + slotBytes * (declaredLocalCount + maxStackHeight) + 8 * maxOutgoingSlots
         guard frameBytes <= Self.maximumFrameBytes else {
@@ -86,6 +76,24 @@ extension X64CodeGenerator {
         }
         return CompiledFunction(codeOffset: UInt32(start), codeSize: UInt32(assembler.offset - start),
                                 frameSize: UInt32(frameSize + 16))
+    }
+
+    /// The per-function state that fixes the frame layout (`localAddress`, `slotAddress`).
+    mutating func prepareFrame(_ body: FunctionBody, functionIndex: UInt32, type: FunctionType, localCount: Int) {
+        self.functionIndex = functionIndex
+        parameterCount = type.parameters.count
+        parameterTypes = type.parameters
+        parameterSlots = VMValueSlots.byteOffsets(type.parameters).map { $0 / 8 }
+        functionResults = type.results
+        localRuns = body.locals
+        localRunEnds.removeAll(keepingCapacity: true)
+        var end = parameterCount
+        for run in body.locals {
+            end += Int(run.count)
+            localRunEnds.append(end)
+        }
+        declaredLocalCount = localCount - parameterCount
+        slotBytes = usesVectors(body) ? 16 : 8
     }
 
     /// Keeps the first implementation-limit error; `compileModule` throws it at the end.
@@ -182,6 +190,7 @@ extension X64CodeGenerator {
             spillAll()
             let label = assembler.newLabel()
             assembler.bind(label)
+            emitTierUpCheck(loopOffset: UInt32(truncatingIfNeeded: offset))
             frames.append(ControlFrame(kind: .loop, label: label, elseLabel: nil,
                                        base: stack.count - parameters.count, parameters: parameters,
                                        results: results, reachableAtEntry: true))

@@ -40,6 +40,17 @@ struct X64CodeGenerator {
     var deferredError: WasmError?
     /// Entry labels of the defined functions (index: function index − imported count).
     var functionLabels: [X64Label] = []
+    /// Tiered code: the start of the tiering slots (`VMTieringSlotLayout`), bound after the code.
+    var tieringData: X64Label?
+    /// Tiered code: where each compiled function's body starts after its redirect jump.
+    var baselineBodyOffsets: [UInt32] = []
+    /// Tier-up calls of the current function, emitted after its body.
+    var tierUpStubs: [TierUpStub] = []
+    /// Code compiled on its own at tier-up (`compileTierUp`): other functions are not in this
+    /// buffer, so calls go through `VMContext.functions` (and from there through the callee's
+    /// redirect to its best code). An on-stack-replacement entry calls even itself that way.
+    var callsThroughFunctionTable = false
+    var compilingOSREntry = false
 
     // Per-function state -------------------------------------------------------------------
     var stack: [StackEntry] = []

@@ -26,7 +26,8 @@ extension X64CodeGenerator {
     }
 
     /// Lowers one optimised function at the current offset.
-    mutating func lowerOptimized(_ function: IRFunction, allocation: RegisterAllocation) throws(WasmError) -> CompiledFunction {
+    mutating func lowerOptimized(_ function: IRFunction, allocation: RegisterAllocation,
+                                 bindFunctionLabel: Bool = true) throws(WasmError) -> CompiledFunction {
         var lowering = X64Lowering(function: function, allocation: allocation)
         functionIndex = function.functionIndex
         trapLabels = Array(repeating: nil, count: Self.allTrapKinds.count + 1)
@@ -42,7 +43,8 @@ extension X64CodeGenerator {
         parameterCount = 0
         reachable = true
         let start = assembler.offset
-        assembler.bind(functionLabels[Int(function.functionIndex) - context.importedFunctionCount])
+        // An on-stack-replacement entry is not the function: calls to the function do not come here.
+        if bindFunctionLabel { assembler.bind(functionLabels[Int(function.functionIndex) - context.importedFunctionCount]) }
         emitOptimizedPrologue(&lowering)
         let layout = function.liveBlocks
         for block in layout { lowering.blockLabels[block.id] = assembler.newLabel() }
@@ -368,6 +370,19 @@ extension X64CodeGenerator {
             try lowerLoad(operation, argument, operands[0], instruction.result!, &lowering)
         case .store(let operation, let argument):
             try lowerStore(operation, argument, operands[0], operands[1], &lowering)
+        case .frameLoad(let offset):
+            let result = instruction.result!
+            let type = lowering.function.type(of: result)
+            loadGPR(operands[0], into: Self.scratch, &lowering)
+            if type.registerClass == .integer {
+                let register = resultGPR(result, fallback: .rax, lowering)
+                assembler.mov(Self.operandSize(type), register, .at(Self.scratch, offset))
+                storeResult(result, from: register, &lowering)
+            } else {
+                let register = resultXMM(result, fallback: Self.scratchXMM, lowering)
+                assembler.movFloat(Self.precision(type), register, .at(Self.scratch, offset))
+                storeResult(result, from: register, &lowering)
+            }
         case .globalGet(let index):
             let result = instruction.result!
             try loadGlobalCell(index, into: Self.scratch, at: 0)
@@ -403,7 +418,7 @@ extension X64CodeGenerator {
                 assembler.mov(.bits64, Self.contextRegister, .at(.rax, entry + Int32(VMFuncRefLayout.vmctx)))
                 assembler.call(Self.scratch)
             } else {
-                assembler.call(functionLabels[Int(callee) - context.importedFunctionCount])
+                try emitDefinedCall(callee)
             }
             reloadContext()
         case .callIndirect(let typeIndex, let table):
