@@ -33,8 +33,8 @@ public struct InvokeCommand: ParsableCommand {
     @Flag(help: "Check memory accesses explicitly instead of with guard regions.")
     public var explicitBoundsChecks = false
 
-    @Option(help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
-    public var tier: CompilerTier = .baseline
+    @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
+    public var tier: CompilerTier = .tiered
 
     public init() {}
 

@@ -16,10 +16,15 @@ public final class Engine {
         /// the VEX forms gain.
         public var disableAVX = false
         /// Which compiler tier produces the code.
-        public var tier: CompilerTier = .baseline
+        public var tier: CompilerTier = .tiered
         /// Tiered code: function entries plus loop iterations of a baseline function before it
         /// is optimised (0: at its first entry or loop header).
         public var tierUpThreshold = 10_000
+        /// Tiered code with a threshold above zero: compile in the background (when the
+        /// platform can: hosted, a compile thread) instead of on the thread that ran out.
+        /// Off by default until it has soaked: a test run that hung once (2026-12-07, not
+        /// reproduced in five later runs) had it on.
+        public var backgroundTierUp = false
         /// Most stack that one host → wasm call may use (below the host's own frames).
         public var maxWasmStackBytes = 2 << 20
         /// Stack kept free at the bottom of the thread's stack for host functions and the

@@ -51,6 +51,15 @@ public protocol Platform: AnyObject {
     /// The address compiled code calls to reach the host function at `function` (a builtin or
     /// the host-function dispatcher).
     func hostCallGate(for function: UnsafeRawPointer) -> UnsafeRawPointer
+
+    /// Runs `work` later, off the calling thread (hosted: a compile thread; the kernel: a
+    /// compile task the scheduler runs when a CPU is free), one item at a time in submission
+    /// order. False if the platform cannot (the caller then does the work itself).
+    func runInBackground(_ work: @escaping () -> Void) -> Bool
+    /// Guard the state that background work shares with running code (tier-up bookkeeping):
+    /// one platform-wide lock, held only briefly and never across compilation.
+    func lockBackgroundState()
+    func unlockBackgroundState()
 }
 
 extension Platform {
@@ -66,6 +75,10 @@ extension Platform {
     public func deallocateVMData(_ pointer: UnsafeMutableRawPointer) { pointer.deallocate() }
 
     public func hostCallGate(for function: UnsafeRawPointer) -> UnsafeRawPointer { function }
+
+    public func runInBackground(_ work: @escaping () -> Void) -> Bool { false }
+    public func lockBackgroundState() {}
+    public func unlockBackgroundState() {}
 }
 
 /// Page protections. Writable and executable are never granted together.

@@ -51,8 +51,9 @@ public final class WasmModule {
         }
         if let code, let slots = code.tieringSlots, let trapExit = image.trapExit {
             tierUp = TierUp(platform: engine.platform, module: module, configuration: engine.compilerConfiguration,
-                            slots: slots, trapExit: code.address(trapExit),
-                            threshold: Int64(engine.configuration.tierUpThreshold))
+                            code: code, slots: slots, trapExit: code.address(trapExit),
+                            threshold: Int64(engine.configuration.tierUpThreshold),
+                            background: engine.configuration.backgroundTierUp)
         } else {
             tierUp = nil
         }
@@ -92,12 +93,10 @@ public final class WasmModule {
 
     /// The function containing `pc`, with the offset of `exact` from its start.
     func symbolize(pc: UInt, exact: UInt) -> BacktraceFrame? {
-        if let tierUp {
-            for (optimized, index) in tierUp.compiled where optimized.contains(pc) {
-                let functionName = module.names?.functionNames[index] ?? exportedFunctionNames[index]
-                return BacktraceFrame(functionIndex: index, functionName: functionName,
-                                      codeOffset: Int(exact &- UInt(bitPattern: optimized.base)), moduleName: name)
-            }
+        if let (index, start) = tierUp?.function(containing: pc) {
+            let functionName = module.names?.functionNames[index] ?? exportedFunctionNames[index]
+            return BacktraceFrame(functionIndex: index, functionName: functionName,
+                                  codeOffset: Int(exact &- start), moduleName: name)
         }
         guard let code, code.contains(pc) else { return nil }
         let offset = Int(pc - UInt(bitPattern: code.base))

@@ -6,11 +6,18 @@ import WasmFrontEnd
 /// Tiered execution: baseline code that counts, tier-up of hot functions through the redirect
 /// slot, and on-stack replacement at loop headers.
 @Suite struct TieredExecutionTests {
-    static func tiered(threshold: Int, _ strategy: BoundsCheckStrategy = .guardRegion) -> Fixture {
+    /// Compilation on the thread that runs out (deterministic), unless `background`.
+    static func tiered(threshold: Int, _ strategy: BoundsCheckStrategy = .guardRegion, background: Bool = false) -> Fixture {
         Fixture(boundsChecks: strategy) {
             $0.tier = .tiered
             $0.tierUpThreshold = threshold
+            $0.backgroundTierUp = background
         }
+    }
+
+    static func waitForBackgroundCompiles(_ tierUp: TierUp) {
+        var spins = 0
+        while tierUp.isCompiling && spins < 10_000_000 { spins += 1 }
     }
 
     /// A loop carrying every kind of state: parameters, declared locals of each type, an
@@ -58,6 +65,18 @@ import WasmFrontEnd
         // Later calls enter the optimised function through the redirect.
         #expect(try sum.call([.i32(5)]) == [.i64(UInt64(Self.expectedSum(5)))])
         #expect(try sum.call([.i32(1)]) == [.i64(UInt64(Self.expectedSum(1)))])
+    }
+
+    @Test func backgroundCompilationReachesARunningLoop() throws {
+        let instance = try Self.tiered(threshold: 100, background: true).instantiate(Self.loops)
+        let sum = try #require(instance.function("sum"))
+        // The loop asks every 100 iterations; the compile thread's entry arrives while it runs.
+        #expect(try sum.call([.i32(3_000_000)]) == [.i64(UInt64(Self.expectedSum(3_000_000)))])
+        let tierUp = try #require(instance.module.tierUp)
+        Self.waitForBackgroundCompiles(tierUp)
+        #expect(tierUp.isOptimized(definedIndex: 0))
+        #expect(tierUp.osrEntryCount == 1)
+        #expect(try sum.call([.i32(7)]) == [.i64(UInt64(Self.expectedSum(7)))])
     }
 
     @Test func hotRecursiveFunctionTiersUpMidRecursion() throws {

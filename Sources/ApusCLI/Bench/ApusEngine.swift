@@ -32,7 +32,7 @@ public struct ApusEngine: BenchEngine {
     public init(configuration: Configuration) { self.configuration = configuration }
 
     /// Tiers Apus has: every one is measured with CPU-specific code on and forced off.
-    public static let tiers = ["baseline", "optimizing"]
+    public static let tiers = ["baseline", "optimizing", "tiered"]
 
     /// All Apus columns of the table. SIMD code runs on the baseline tier, so only that tier
     /// gets the column without AVX (`apus-baseline-sse4`).

@@ -39,8 +39,8 @@ public struct ExecCommand: ParsableCommand {
     @Flag(help: "Check memory accesses explicitly instead of with guard regions.")
     public var explicitBoundsChecks = false
 
-    @Option(help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
-    public var tier: CompilerTier = .baseline
+    @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
+    public var tier: CompilerTier = .tiered
 
     @Argument(parsing: .postTerminator, help: "Arguments for the program (after --).")
     public var arguments: [String] = []

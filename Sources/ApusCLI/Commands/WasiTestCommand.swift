@@ -28,8 +28,8 @@ public struct WasiTestCommand: ParsableCommand {
     @Flag(help: "Check memory accesses explicitly instead of with guard regions.")
     public var explicitBoundsChecks = false
 
-    @Option(help: ArgumentHelp("Compiler tier: baseline or optimizing.", valueName: "tier"))
-    public var tier: CompilerTier = .baseline
+    @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
+    public var tier: CompilerTier = .tiered
 
     @Flag(help: "Print a line for passing tests too.")
     public var verbose = false

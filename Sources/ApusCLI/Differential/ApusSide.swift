@@ -112,6 +112,9 @@ final class ApusSide {
         self.tier = tier
         var configuration = Engine.Configuration()
         configuration.tier = tier
+        // Tiered: every function is optimised at its first entry and every loop entered by
+        // on-stack replacement at its first header, so each module crosses both transitions.
+        configuration.tierUpThreshold = 0
         configuration.boundsChecks = explicitBoundsChecks ? .explicit : .guardRegion
         configuration.forceBaselineISA = baselineISA
         engine = Engine(platform: HostedPlatform.shared, configuration: configuration)

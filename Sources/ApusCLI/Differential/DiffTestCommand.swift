@@ -33,7 +33,7 @@ public struct DiffTestCommand: ParsableCommand {
     public var progress = false
 
     @Option(help: ArgumentHelp("Compiler tiers to compare with WasmKit (and so with each other), comma-separated.", valueName: "tiers"))
-    public var tier: String = "baseline,optimizing"
+    public var tier: String = "baseline,optimizing,tiered"
 
     @Option(help: ArgumentHelp("Share of generated functions that use v128, from 0 (scalar code only) to 1.", valueName: "share"))
     public var simdShare: Double = ModuleGenerator.defaultSIMDShare
@@ -54,7 +54,7 @@ public struct DiffTestCommand: ParsableCommand {
         var parsedTiers: [CompilerTier] = []
         for name in tier.split(separator: ",") {
             guard let parsed = CompilerTier(rawValue: String(name)) else {
-                throw ValidationError("unknown tier '" + String(name) + "' (baseline, optimizing)")
+                throw ValidationError("unknown tier '" + String(name) + "' (baseline, optimizing, tiered)")
             }
             parsedTiers.append(parsed)
         }

@@ -12,8 +12,10 @@ struct InKernelSpecRun {
     var timeoutSeconds: Int
     /// Build the kernel first (kernel/build), or use the one in the build folder.
     var buildKernel = true
-    /// The kernel's compiler tier (kernel command line `tier=optimizing`).
-    var tier: CompilerTier = .baseline
+    /// The kernel's compiler tier (kernel command line `tier=…`), and with tiered, whether
+    /// everything tiers up at once (`tierup=0`, the only threshold the kernel takes besides its default).
+    var tier: CompilerTier = .tiered
+    var tierUpAtOnce = false
 
     /// What the kernel printed, parsed.
     struct Report: Equatable {
@@ -100,7 +102,7 @@ struct InKernelSpecRun {
     /// timeout ended it. Every serial line goes to `log`.
     private func boot(_ workspace: KernelWorkspace, image: URL, log: URL) throws(KernelCommandError) -> (Int32, Report, Bool) {
         var report = Report()
-        let outcome = try workspace.boot(image: image, commandLine: "run=spec" + (tier == .optimizing ? " tier=optimizing" : ""), smp: smp, memory: memory,
+        let outcome = try workspace.boot(image: image, commandLine: "run=spec tier=" + tier.rawValue + (tierUpAtOnce ? " tierup=0" : ""), smp: smp, memory: memory,
                                          timeoutSeconds: timeoutSeconds, log: log) { report.consume($0) }
         return (outcome.status, report, outcome.timedOut)
     }

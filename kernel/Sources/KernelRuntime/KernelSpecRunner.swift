@@ -41,8 +41,8 @@ enum KernelSpecRunner {
     checkLiteralRescue()
     // The engine outlives every store (host functions reach it while a store is destroyed).
     var configuration = Engine.Configuration()
-    configuration.tier = KernelWasm.tier  // kernel command line tier=optimizing
-    if configuration.tier == .optimizing { Log.info("spec: optimizing tier") }
+    KernelWasm.configure(&configuration)  // kernel command line tier=…, tierup=0
+    Log.info("spec: \(configuration.tier.rawValue) tier\(configuration.tier == .tiered && configuration.tierUpThreshold == 0 ? ", tier-up at once" : "")")
     let engine = Engine(platform: KernelPlatform.shared, configuration: configuration)
     var totals = SpecCounts()
     do throws(SpecBundleError) {

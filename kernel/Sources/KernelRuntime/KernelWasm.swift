@@ -23,17 +23,26 @@ enum KernelWasm {
     var pageLimit: UInt64
   }
   /// The compiler tier for programs and services: a boot setting (kernel command line
-  /// `tier=optimizing`), written once by `BootPrograms.run` before any program starts.
-  nonisolated(unsafe) private(set) static var tier: CompilerTier = .baseline
+  /// `tier=baseline|optimizing`, else tiered; `tierup=0`: every function and loop is optimised
+  /// at its first entry), written once by `BootPrograms.run` before any program starts.
+  nonisolated(unsafe) private(set) static var tier: CompilerTier = .tiered
+  nonisolated(unsafe) private(set) static var tierUpThreshold = Engine.Configuration().tierUpThreshold
 
-  static func useOptimizingTier() { tier = .optimizing }
+  static func useTier(_ chosen: CompilerTier) { tier = chosen }
+  static func tierUpAtOnce() { tierUpThreshold = 0 }
+
+  /// The engine settings every program and the spec runner share.
+  static func configure(_ configuration: inout Engine.Configuration) {
+    configuration.tier = tier
+    configuration.tierUpThreshold = tierUpThreshold
+  }
 
   /// The task body: runs `program` and leaves its exit status in the task.
   static func run(_ program: Program, _ code: Code) {
     let task = Scheduler.currentTask
     var configuration = Engine.Configuration()
     configuration.memoryPageLimit = code.pageLimit
-    configuration.tier = tier
+    configure(&configuration)
     // The runtime writes VM data, code and linear memory directly: one user-access window for
     // all of it. The engine outlives every other runtime object, which `execute` releases
     // before it returns.
