@@ -71,6 +71,10 @@ struct X64CodeGenerator {
     var slotBytes = 8
     /// The first 8-byte argument slot of each parameter (a v128 takes two).
     var parameterSlots: [Int] = []
+    /// Set while the optimising tier bridges a memory access to these emitters: its IR already
+    /// holds the explicit bounds checks the configuration needs, so `memoryOperand` adds none
+    /// (except for static offsets beyond the guard region, which it must add to the address).
+    var boundsCheckedByIR = false
 
     static let allocatableGPRs: [X64GPR] = [.rax, .rcx, .rdx, .rbx, .rsi, .rdi, .r8, .r9, .r10, .r12, .r13]
     static let allocatableXMMs: [X64XMM] = [.xmm0, .xmm1, .xmm2, .xmm3, .xmm4, .xmm5, .xmm6, .xmm7,
