@@ -75,6 +75,11 @@ struct X64CodeGenerator {
     /// holds the explicit bounds checks the configuration needs, so `memoryOperand` adds none
     /// (except for static offsets beyond the guard region, which it must add to the address).
     var boundsCheckedByIR = false
+    /// Registers the optimising tier's bridge lends when its pool runs out (a vector sequence
+    /// may need more temporaries than the pool has): each is saved to a frame slot when first
+    /// taken and restored after the bridged instruction (`borrowedXMMs`).
+    var lendableXMMs: [X64XMM] = []
+    var borrowedXMMs: [(register: X64XMM, save: X64Memory)] = []
 
     static let allocatableGPRs: [X64GPR] = [.rax, .rcx, .rdx, .rbx, .rsi, .rdi, .r8, .r9, .r10, .r12, .r13]
     static let allocatableXMMs: [X64XMM] = [.xmm0, .xmm1, .xmm2, .xmm3, .xmm4, .xmm5, .xmm6, .xmm7,
@@ -225,7 +230,11 @@ struct X64CodeGenerator {
                 return register
             }
             guard let position = stack.firstIndex(where: { if case .xmm = $0.location { return true } else { return false } }) else {
-                preconditionFailure("no vector register can be freed")
+                guard let register = lendableXMMs.popLast() else { preconditionFailure("no vector register can be freed") }
+                let save = reserveSlot(Self.bridgeSaveSlotBase + borrowedXMMs.count)
+                assembler.movdqu(save, register)
+                borrowedXMMs.append((register, save))
+                return register
             }
             spill(position)
         }

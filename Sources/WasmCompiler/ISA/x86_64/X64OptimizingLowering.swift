@@ -24,6 +24,9 @@ extension X64CodeGenerator {
     static let optimizingXMMs: [X64XMM] = [.xmm4, .xmm5, .xmm6, .xmm7, .xmm8, .xmm9, .xmm10, .xmm11, .xmm12, .xmm13, .xmm14]
     static let bridgeGPRs: [X64GPR] = [.rax, .rcx, .rdx, .r10]
     static let bridgeXMMs: [X64XMM] = [.xmm0, .xmm1, .xmm2, .xmm3]
+    /// Stack positions of the slots that save registers the bridge borrows (beyond any operand
+    /// or scratch position a bridged emitter uses).
+    static let bridgeSaveSlotBase = 8
     static var optimizingRegisters: AllocatableRegisters {
         AllocatableRegisters(integer: optimizingGPRs.count, float: optimizingXMMs.count)
     }
@@ -360,7 +363,12 @@ extension X64CodeGenerator {
             try lowerNumeric(operation, operands, instruction.result!, &lowering)
         case .select:
             let result = instruction.result!
-            if lowering.function.type(of: result).registerClass == .integer {
+            if case .constant(let bits) = lowering.allocation.locations[operands[2].id] {
+                // GVN can leave a constant condition behind folding (testCondition would need r11).
+                let chosen = UInt32(truncatingIfNeeded: bits) != 0 ? operands[0] : operands[1]
+                emitParallelMoves([X64Move(destination: lowering.moveLocation(result), source: lowering.moveLocation(chosen),
+                                           type: lowering.function.type(of: result))])
+            } else if lowering.function.type(of: result).registerClass == .integer {
                 loadGPR(operands[0], into: .rax, &lowering)
                 loadGPR(operands[1], into: Self.scratch, &lowering)
                 testCondition(operands[2], &lowering)
@@ -664,7 +672,19 @@ extension X64CodeGenerator {
                 pushXMM(Self.valueType(type), register)
             }
         }
+        lendableXMMs = Self.optimizingXMMs.reversed()
         try emit(instruction, at: 0)
+        lendableXMMs.removeAll()
+        if !borrowedXMMs.isEmpty {
+            // The result leaves a borrowed register before the registers get their values back.
+            if result != nil, case .xmm(let register) = stack[stack.count - 1].location,
+               borrowedXMMs.contains(where: { $0.register == register }) {
+                assembler.movaps(Self.scratchXMM, register)
+                stack[stack.count - 1].location = .xmm(Self.scratchXMM)
+            }
+            for (register, save) in borrowedXMMs { assembler.movdqu(register, save) }
+            borrowedXMMs.removeAll()
+        }
         if let result {
             let position = stack.count - 1
             let entry = stack[position]
