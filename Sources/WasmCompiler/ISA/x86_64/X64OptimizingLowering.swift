@@ -526,6 +526,19 @@ extension X64CodeGenerator {
                 lowerVectorBinary(single, operands, result, &lowering)
                 return
             }
+            if let single = singleUnaryInstruction(operation) {
+                // `destination = op(source)` writes all of the destination: no copy needed.
+                let register = resultXMM(result, fallback: .xmm0, lowering)
+                switch lowering.allocation.locations[operands[0].id] {
+                case .register(_, let index): assembler.vector(single, register, Self.optimizingXMMs[index])
+                case .stack(let slot): assembler.vector(single, register, Self.spillSlot(slot, .v128))
+                default:
+                    loadXMM(operands[0], into: register, &lowering)
+                    assembler.vector(single, register, register)
+                }
+                storeResult(result, from: register, &lowering)
+                return
+            }
             switch operation {
             case .i8x16Splat, .i16x8Splat, .i32x4Splat, .i64x2Splat:
                 let scalar = registerOf(operands[0], lowering) ?? .rax
@@ -599,6 +612,27 @@ extension X64CodeGenerator {
         case .f64x2Sub: return .subpd
         case .f64x2Mul: return .mulpd
         case .f64x2Div: return .divpd
+        default: return nil
+        }
+    }
+
+    /// The one instruction computing a unary lane operation from its operand, or nil (the
+    /// low-half extends read only the slot's low 8 bytes from memory).
+    func singleUnaryInstruction(_ operation: SIMDOperation) -> V? {
+        switch operation {
+        case .i16x8ExtendLowI8x16S: return features.hasSSE41 ? .pmovsxbw : nil
+        case .i16x8ExtendLowI8x16U: return features.hasSSE41 ? .pmovzxbw : nil
+        case .i32x4ExtendLowI16x8S: return features.hasSSE41 ? .pmovsxwd : nil
+        case .i32x4ExtendLowI16x8U: return features.hasSSE41 ? .pmovzxwd : nil
+        case .i64x2ExtendLowI32x4S: return features.hasSSE41 ? .pmovsxdq : nil
+        case .i64x2ExtendLowI32x4U: return features.hasSSE41 ? .pmovzxdq : nil
+        case .i8x16Abs: return features.hasSSSE3 ? .pabsb : nil
+        case .i16x8Abs: return features.hasSSSE3 ? .pabsw : nil
+        case .i32x4Abs: return features.hasSSSE3 ? .pabsd : nil
+        case .f32x4Sqrt: return .sqrtps
+        case .f64x2Sqrt: return .sqrtpd
+        case .f32x4ConvertI32x4S: return .cvtdq2ps
+        case .f64x2ConvertLowI32x4S: return .cvtdq2pd
         default: return nil
         }
     }
