@@ -161,6 +161,7 @@ private func sampleResults() -> BenchResults {
         #expect(ids.contains("apus-baseline"))
         #expect(ids.contains("apus-baseline-generic"))
         #expect(ids.contains("apus-baseline-sse4"))
+        #expect(ids.contains("apus-optimizing-sse4"))
         #expect(ApusEngine.variants().allSatisfy { $0.unavailableReason() == nil })
     }
 

@@ -5,7 +5,8 @@ import WasmFrontEnd
 
 /// Relaxed SIMD: every instruction, on random and edge-case lanes, must give one of the results
 /// the specification allows, in every feature configuration the code generator distinguishes
-/// (SSE2 fallbacks; SSSE3/SSE4.1 without AVX; AVX2 + FMA when this machine has them).
+/// (SSE2 fallbacks; SSSE3/SSE4.1 without AVX; AVX2 + FMA when this machine has them), on both
+/// tiers.
 @Suite struct RelaxedSIMDTests {
     static let sse41 = X64CPUFeatures(hasPOPCNT: true, hasSSE41: true, hasSSSE3: true, hasSSE42: true)
     static let avx2FMA = X64CPUFeatures(hasPOPCNT: true, hasSSE41: true, hasAVX: true, hasAVX2: true,
@@ -14,7 +15,12 @@ import WasmFrontEnd
     static var configurations: [CompilerConfiguration] {
         var features: [X64CPUFeatures] = [.baseline, sse41]
         if hostHasAVX2AndFMA { features.append(avx2FMA) }
-        return features.map { CompilerConfiguration(boundsChecks: .guardRegion, cpuFeatures: $0) }
+        // Both tiers: the optimising one bridges to the same emitters and must agree.
+        return features.flatMap { features in
+            [CompilerTier.baseline, .optimizing].map {
+                CompilerConfiguration(boundsChecks: .guardRegion, cpuFeatures: features, tier: $0, verifyIR: $0 == .optimizing)
+            }
+        }
     }
 
     /// Lanes that exercise the relaxed cases: NaNs, ±0, out-of-range floats, top bits set.

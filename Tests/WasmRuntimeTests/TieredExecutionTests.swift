@@ -125,7 +125,7 @@ import WasmFrontEnd
         }
     }
 
-    @Test func functionsTheOptimisingTierRefusesStayInBaselineCode() throws {
+    @Test func vectorLoopsTierUpAndEnterByOnStackReplacement() throws {
         let instance = try Self.tiered(threshold: 0).instantiate("""
             (module
               (func (export "lanes") (param i32) (result i32)
@@ -139,5 +139,8 @@ import WasmFrontEnd
         let lanes = try #require(instance.function("lanes"))
         #expect(try lanes.call([.i32(3)]) == [.i32(30)])
         #expect(try lanes.call([.i32(4)]) == [.i32(40)])
+        let tierUp = try #require(instance.module.tierUp)
+        #expect(tierUp.isOptimized(definedIndex: 0))
+        #expect(tierUp.osrEntryCount == 1)
     }
 }

@@ -36,8 +36,8 @@ public struct ModuleGenerator {
     /// Which generated functions use v128 (locals, SIMD instructions, maybe v128 in their type).
     private var simdFunctions: [Bool] = []
     /// Whether v128 may appear in function types, globals and multi-value block types. These are
-    /// module-wide: they give every function of the module 16-byte slots and keep it off the
-    /// optimising tier, so only some SIMD modules have them.
+    /// module-wide: they give every baseline function of the module 16-byte slots, so only some
+    /// SIMD modules have them.
     var moduleVectorTypes = false
     static let fuel: Int64 = 64
     static let memoryExport = "memory"

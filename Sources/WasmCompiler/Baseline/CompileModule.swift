@@ -6,9 +6,9 @@ import WasmFrontEnd
 /// validated in the same pass that compiles it, so an invalid module fails with the
 /// validator's error (the same one `validateModule` reports). A valid module that exceeds an
 /// implementation limit (frame size, huge indices) fails after validation with a
-/// validation-phase error saying so. `.tiered` compiles every function with the baseline tier,
-/// instrumented for tier-up (`X64CodeGenerator+Tiering.swift`). The optimising tier has no v128 values yet: functions that
-/// can hold them are compiled by the baseline tier whatever the configured tier.
+/// validation-phase error saying so. With the optimising tier, bodies beyond
+/// `OptimizingCompilerLimits` are compiled by the baseline tier. `.tiered` compiles every
+/// function with the baseline tier, instrumented for tier-up (`X64CodeGenerator+Tiering.swift`).
 public func compileModule(_ module: Module, configuration: CompilerConfiguration = CompilerConfiguration())
     throws(WasmError) -> CompiledModule {
     let context = try ValidationContext(validating: module)
@@ -27,7 +27,7 @@ public func compileModule(_ module: Module, configuration: CompilerConfiguration
     for (position, body) in module.functionBodies.enumerated() {
         while generator.assembler.offset % 16 != 0 { generator.assembler.int3() }
         let functionIndex = UInt32(truncatingIfNeeded: context.importedFunctionCount + position)
-        if configuration.tier == .optimizing && !generator.usesVectors(body) && OptimizingCompilerLimits.accepts(body) {
+        if configuration.tier == .optimizing && OptimizingCompilerLimits.accepts(body) {
             functions.append(try generator.compileOptimized(body, functionIndex: functionIndex, immutableGlobals: immutableGlobals))
         } else {
             functions.append(try generator.compileFunction(body, functionIndex: functionIndex))

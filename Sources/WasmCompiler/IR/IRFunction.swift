@@ -66,7 +66,8 @@ public struct IRBlockID: Hashable, Sendable {
 
 /// What an instruction does. Operands are in `IRInstruction.operands`, in the order given.
 public enum IROperation: Equatable, Sendable {
-    /// The constant's bits (floats by bit pattern, i32 zero-extended); no operands.
+    /// The constant's bits (floats by bit pattern, i32 zero-extended); no operands. Scalars
+    /// only: a v128 constant is `vector(.v128Const)`.
     case constant(UInt64)
     /// A wasm numeric instruction (operands bottom to top); traps where wasm traps.
     case numeric(NumericOperation)
@@ -118,6 +119,14 @@ public enum IROperation: Equatable, Sendable {
     /// Operand: a reference. Result: i32 1 if null.
     case refIsNull
     case refFunc(UInt32)
+    /// A SIMD instruction without memory access (`v128.const`, `i8x16.shuffle`, `simd`,
+    /// `simdLane`, `relaxedSIMD`); operands: its wasm operands, bottom to top. None traps.
+    case vector(Instruction)
+    /// `simdLoad` or `simdLoadLane`; operands: address (and the vector for a lane load).
+    /// Traps like `load` (a preceding `boundsCheck` covers it where the configuration needs).
+    case vectorLoad(Instruction)
+    /// `v128.store` or `simdStoreLane`; operands: address, vector.
+    case vectorStore(Instruction)
     /// Operand: the frame pointer an on-stack-replacement entry receives (its only parameter).
     /// Loads the value at that byte offset of the interrupted baseline frame (a local or an
     /// operand slot, `BaselineFrameMap`). Only in the entry block of such an entry.
@@ -331,7 +340,7 @@ extension IROperation {
     /// Writes state other code can observe (memory, globals, tables, or anything via a call).
     public var hasSideEffects: Bool {
         switch self {
-        case .store, .globalSet, .tableSet: return true
+        case .store, .vectorStore, .globalSet, .tableSet: return true
         default: return isCall
         }
     }
@@ -340,7 +349,7 @@ extension IROperation {
     public var mayTrap: Bool {
         switch self {
         case .numeric(let operation): return operation.mayTrap
-        case .boundsCheck, .load, .store, .tableGet, .tableSet: return true
+        case .boundsCheck, .load, .store, .vectorLoad, .vectorStore, .tableGet, .tableSet: return true
         default: return isCall
         }
     }
@@ -348,7 +357,7 @@ extension IROperation {
     /// Reads state that side effects change (memory, mutable globals, tables, call results).
     public var readsState: Bool {
         switch self {
-        case .load, .globalGet, .tableGet, .tableSize, .memorySize, .callResult, .frameLoad: return true
+        case .load, .vectorLoad, .globalGet, .tableGet, .tableSize, .memorySize, .callResult, .frameLoad: return true
         default: return false
         }
     }
@@ -357,7 +366,7 @@ extension IROperation {
     /// an identical instruction and moved anywhere its operands are available.
     public var isPure: Bool {
         switch self {
-        case .constant, .select, .refIsNull, .refFunc: return true
+        case .constant, .select, .refIsNull, .refFunc, .vector: return true
         case .numeric(let operation): return !operation.mayTrap
         default: return false
         }

@@ -74,7 +74,32 @@ extension IRFunction {
         case .elemDrop(let element): return "elem_drop \(element)"
         case .refIsNull: return "ref_is_null"
         case .refFunc(let function): return "ref_func \(function)"
+        case .vector(let instruction): return "vector " + describe(instruction)
+        case .vectorLoad(let instruction): return "vector_load " + describe(instruction)
+        case .vectorStore(let instruction): return "vector_store " + describe(instruction)
         case .frameLoad(let offset): return "frame_load \(offset)"
+        }
+    }
+
+    static func hex(_ bits: UInt64) -> String {
+        let digits = String(bits, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// A SIMD instruction in text-format style, with its immediates.
+    static func describe(_ instruction: Instruction) -> String {
+        func memory(_ argument: MemoryArgument) -> String { " memory \(argument.memory) offset \(argument.offset)" }
+        switch instruction {
+        case .v128Const(let value): return "v128.const 0x" + hex(value.high) + hex(value.low)
+        case .i8x16Shuffle(let lanes): return "i8x16.shuffle 0x" + hex(lanes.high) + hex(lanes.low)
+        case .simd(let operation): return operation.name
+        case .simdLane(let operation, let lane): return operation.name + " \(lane)"
+        case .relaxedSIMD(let operation): return operation.name
+        case .simdLoad(let operation, let argument): return operation.name + memory(argument)
+        case .v128Store(let argument): return "v128.store" + memory(argument)
+        case .simdLoadLane(let operation, let argument, let lane): return operation.loadName + memory(argument) + " lane \(lane)"
+        case .simdStoreLane(let operation, let argument, let lane): return operation.storeName + memory(argument) + " lane \(lane)"
+        default: return "non-SIMD instruction"
         }
     }
 }

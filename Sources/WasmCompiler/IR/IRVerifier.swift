@@ -6,6 +6,7 @@ import WasmFrontEnd
 /// - every use is dominated by its definition (same block: earlier instruction);
 /// - edges pass one argument per target parameter, of the parameter's type;
 /// - `callResult` instructions directly follow their call (or another call result);
+/// - `constant` defines scalars only (a v128 constant is a `vector(.v128Const)`);
 /// - edges target live blocks, and the entry has the function's parameters.
 public struct IRVerificationError: Error, Equatable, Sendable {
     public var message: String
@@ -66,6 +67,9 @@ extension IRFunction {
                     case .call, .callIndirect, .callResult: break
                     default: throw IRVerificationError("block\(block.index): call result does not follow a call")
                     }
+                }
+                if case .constant = instruction.operation, let result = instruction.result, type(of: result) == .v128 {
+                    throw IRVerificationError("block\(block.index): v\(result.index) is a v128 scalar constant")
                 }
                 if instruction.operation.isPure || instruction.operation.readsState {
                     guard instruction.result != nil else {

@@ -86,6 +86,8 @@ struct ValueKey: Hashable {
     var tag: UInt8
     var type: IRType
     var payload: UInt64
+    /// A SIMD instruction's 128-bit immediate (`v128.const`, shuffle lanes).
+    var immediate = V128(low: 0, high: 0)
     var operands: [IRValue]
 
     init?(_ operation: IROperation, _ operands: [IRValue], _ type: IRType, _ immutableGlobals: [Bool]) {
@@ -100,6 +102,16 @@ struct ValueKey: Hashable {
         case .globalGet(let index):
             guard Int(index) < immutableGlobals.count, immutableGlobals[Int(index)] else { return nil }
             tag = 6; payload = UInt64(index)
+        case .vector(let instruction):
+            tag = 7
+            switch instruction {
+            case .simd(let operation): payload = 1 << 40 | UInt64(operation.rawValue)
+            case .simdLane(let operation, let lane): payload = 2 << 40 | UInt64(operation.rawValue) << 8 | UInt64(lane)
+            case .relaxedSIMD(let operation): payload = 3 << 40 | UInt64(operation.rawValue)
+            case .v128Const(let value): payload = 4 << 40; immediate = value
+            case .i8x16Shuffle(let lanes): payload = 5 << 40; immediate = lanes
+            default: return nil
+            }
         default:
             return nil
         }

@@ -3,7 +3,7 @@ import WasmFrontEnd
 /// Register allocation for the optimising tier: linear scan (Poletto & Sarkar) over live
 /// intervals in layout order, ISA-neutral. The ISA says how many allocatable registers each
 /// class has; the result names register *indices* (the lowering maps them to machine
-/// registers) or 8-byte stack slots.
+/// registers) or 8-byte stack slots (a v128 value takes an aligned pair of them).
 ///
 /// Live intervals come from SSA and the structured layout without a data-flow fixpoint: a
 /// value lives from its definition to its last use, and a use inside a loop that the
@@ -17,6 +17,8 @@ public enum IRLocation: Equatable, Sendable {
     /// Defined but never needed (a removed value).
     case none
     case register(IRRegisterClass, Int)
+    /// 8-byte stack slot `n`. A v128 value takes slots `n` and `n + 1` with `n` even, so the
+    /// lowering can keep every pair 16-byte aligned.
     case stack(Int)
     /// An integer constant, rematerialised at each use.
     case constant(UInt64)
@@ -24,6 +26,7 @@ public enum IRLocation: Equatable, Sendable {
 
 public struct RegisterAllocation: Sendable {
     public var locations: [IRLocation]
+    /// 8-byte slots (v128 pairs included).
     public var spillSlotCount: Int
     /// Allocation statistics (for `apus compile` and the notes): values given a register,
     /// values spilled because of pressure, values spilled because they live across a call.
@@ -163,24 +166,39 @@ public func allocateRegisters(_ function: IRFunction, registers: AllocatableRegi
             active.insert((value, register), at: insertion)
         }
     }
-    // Stack slots, reused once an interval ends.
+    // Stack slots, reused once an interval ends; v128 values get pairs starting at an even
+    // slot, reused only by v128 values.
     spilled.sort { start[$0] != start[$1] ? start[$0] < start[$1] : $0 < $1 }
     var freeSlots: [Int] = []
-    var busySlots: [(end: Int, slot: Int)] = []
+    var freePairs: [Int] = []
+    var busySlots: [(end: Int, slot: Int, isPair: Bool)] = []
     for value in spilled {
         busySlots.sort { $0.end > $1.end }
         while let last = busySlots.last, last.end < start[value] {
-            freeSlots.append(last.slot)
+            if last.isPair { freePairs.append(last.slot) } else { freeSlots.append(last.slot) }
             busySlots.removeLast()
         }
+        let isPair = function.values[value].type == .v128
         let slot: Int
-        if let reused = freeSlots.popLast() {
+        if isPair {
+            if let reused = freePairs.popLast() {
+                slot = reused
+            } else {
+                if allocation.spillSlotCount % 2 != 0 {
+                    // The padding slot serves scalars.
+                    freeSlots.append(allocation.spillSlotCount)
+                    allocation.spillSlotCount += 1
+                }
+                slot = allocation.spillSlotCount
+                allocation.spillSlotCount += 2
+            }
+        } else if let reused = freeSlots.popLast() {
             slot = reused
         } else {
             slot = allocation.spillSlotCount
             allocation.spillSlotCount += 1
         }
-        busySlots.append((end[value], slot))
+        busySlots.append((end[value], slot, isPair))
         allocation.locations[value] = .stack(slot)
     }
     for location in allocation.locations {

@@ -114,23 +114,18 @@ struct WasmToIRTranslator {
             function.layout.append(entry)
         }
         for parameter in validator.type.parameters {
-            guard parameter != .v128 else {
-                throw Self.unsupported("SIMD instructions are not supported by the optimizing compiler yet", at: body.code.lowerBound, function: function.functionIndex)
-            }
             locals.append(function.addParameter(entry, IRType(parameter)))
         }
         current = entry
         var zeros: [IRType: IRValue] = [:]
         for run in body.locals {
-            guard run.type != .v128 else {
-                throw Self.unsupported("SIMD instructions are not supported by the optimizing compiler yet", at: body.code.lowerBound, function: function.functionIndex)
-            }
             let type = IRType(run.type)
             let zero: IRValue
             if let existing = zeros[type] {
                 zero = existing
             } else {
-                zero = function.append(entry, .constant(0), resultType: type)!
+                let operation: IROperation = type == .v128 ? .vector(.v128Const(V128(low: 0, high: 0))) : .constant(0)
+                zero = function.append(entry, operation, resultType: type)!
                 zeros[type] = zero
             }
             for _ in 0..<run.count { locals.append(zero) }
@@ -368,12 +363,10 @@ struct WasmToIRTranslator {
         case .call(let callee):
             let type = context.types[Int(context.functionTypeIndices[Int(callee)])]
             let arguments = popMany(type.parameters.count)
-            try checkNoSIMD(type, at: offset)
             _ = emit(.call(function: callee), arguments)
             pushCallResults(type.results)
         case .callIndirect(let typeIndex, let table):
             let type = context.types[Int(typeIndex)]
-            try checkNoSIMD(type, at: offset)
             let index = pop()
             let arguments = popMany(type.parameters.count)
             _ = emit(.callIndirect(typeIndex: typeIndex, table: table), arguments + [index])
@@ -393,10 +386,8 @@ struct WasmToIRTranslator {
             locals[Int(index)] = stack[stack.count - 1]
         case .globalGet(let index):
             let type = context.globals[Int(index)].valueType
-            guard type != .v128 else { throw simdError(at: offset) }
             push(.globalGet(index), result: IRType(type))
         case .globalSet(let index):
-            guard context.globals[Int(index)].valueType != .v128 else { throw simdError(at: offset) }
             _ = emit(.globalSet(index), [pop()])
         case .i32Const(let value):
             stack.append(constant(UInt64(UInt32(bitPattern: value)), .i32))
@@ -459,18 +450,49 @@ struct WasmToIRTranslator {
             push(.refIsNull, [pop()], result: .i32)
         case .refFunc(let index):
             push(.refFunc(index), result: .ref)
-        case .v128Const, .i8x16Shuffle, .simd, .simdLoad, .v128Store, .simdLoadLane, .simdStoreLane, .simdLane,
-             .relaxedSIMD:
-            throw simdError(at: offset)
+        case .v128Const, .i8x16Shuffle, .simd, .simdLane, .relaxedSIMD:
+            translateVector(instruction)
+        case .simdLoad(let operation, let argument):
+            let address = pop()
+            checkBounds(address, argument, width: operation.memoryByteWidth)
+            push(.vectorLoad(instruction), [address], result: .v128)
+        case .simdLoadLane(let operation, let argument, _):
+            let vector = pop()
+            let address = pop()
+            checkBounds(address, argument, width: operation.memoryByteWidth)
+            push(.vectorLoad(instruction), [address, vector], result: .v128)
+        case .v128Store(let argument):
+            let vector = pop()
+            let address = pop()
+            checkBounds(address, argument, width: 16)
+            _ = emit(.vectorStore(instruction), [address, vector])
+        case .simdStoreLane(let operation, let argument, _):
+            let vector = pop()
+            let address = pop()
+            checkBounds(address, argument, width: operation.memoryByteWidth)
+            _ = emit(.vectorStore(instruction), [address, vector])
         }
     }
 
-    func simdError(at offset: Int) -> WasmError {
-        Self.unsupported("SIMD instructions are not supported by the optimizing compiler yet", at: offset, function: function.functionIndex)
-    }
-
-    func checkNoSIMD(_ type: FunctionType, at offset: Int) throws(WasmError) {
-        if type.parameters.contains(.v128) || type.results.contains(.v128) { throw simdError(at: offset) }
+    /// A SIMD instruction without memory access: its wasm operands in, one value out.
+    mutating func translateVector(_ instruction: Instruction) {
+        let operandCount: Int
+        let resultType: ValueType
+        switch instruction {
+        case .v128Const: operandCount = 0; resultType = .v128
+        case .i8x16Shuffle: operandCount = 2; resultType = .v128
+        case .simd(let operation):
+            operandCount = operation.signature.operandTypes.count
+            resultType = operation.signature.resultType
+        case .relaxedSIMD(let operation):
+            operandCount = operation.signature.operandTypes.count
+            resultType = operation.signature.resultType
+        case .simdLane(let operation, _):
+            operandCount = operation.isReplace ? 2 : 1
+            resultType = operation.isReplace ? .v128 : operation.scalarType
+        default: preconditionFailure("not a SIMD instruction without memory access")
+        }
+        push(.vector(instruction), popMany(operandCount), result: IRType(resultType))
     }
 
     mutating func pushCallResults(_ results: [ValueType]) {

@@ -12,7 +12,7 @@ extension X64CodeGenerator {
         let memoryDisplacement = try displacement(argument.memory, scale: 8, at: offset)
         let staticOffset = argument.offset
         let offsetFits = staticOffset <= UInt64(Int32.max)
-        let explicit = configuration.boundsChecks == .explicit || !offsetFits
+        let explicit = (configuration.boundsChecks == .explicit && !boundsCheckedByIR) || !offsetFits
         var temporaries: [X64GPR] = []
         assembler.mov(.bits32, Self.scratch, address)  // zero-extend the 32-bit address
         var vmMemory: X64GPR?
@@ -47,7 +47,7 @@ extension X64CodeGenerator {
             base = vmMemory
         }
         let operand = X64Memory(base: base, index: Self.scratch, displacement: offsetFits ? Int32(staticOffset) : 0)
-        return (operand, !explicit, temporaries)
+        return (operand, configuration.boundsChecks == .guardRegion && offsetFits, temporaries)
     }
 
     mutating func emitLoad(_ operation: LoadOperation, _ argument: MemoryArgument, at offset: Int) throws(WasmError) {

@@ -135,7 +135,7 @@ public struct TierUpCode: Sendable {
 /// With `osrLoopOffset` (a `loop` instruction's byte offset in the module), the result is an
 /// on-stack-replacement entry for that loop (see `VMTieringSlotLayout`): `(i64 frame pointer)`
 /// with the function's results. Throws for functions the optimising tier does not take
-/// (limits, v128 values) and loops that cannot be entered (unreachable code).
+/// (`OptimizingCompilerLimits`) and loops that cannot be entered (unreachable code).
 public func compileTierUp(module: Module, context: ValidationContext, configuration: CompilerConfiguration,
                           definedIndex: Int, osrLoopOffset: UInt32? = nil) throws(WasmError) -> TierUpCode {
     guard definedIndex >= 0, definedIndex < module.functionBodies.count else {
@@ -144,7 +144,7 @@ public func compileTierUp(module: Module, context: ValidationContext, configurat
     let body = module.functionBodies[definedIndex]
     let functionIndex = UInt32(context.importedFunctionCount + definedIndex)
     var generator = X64CodeGenerator(configuration: configuration, module: module, context: context)
-    guard !generator.usesVectors(body), OptimizingCompilerLimits.accepts(body) else {
+    guard OptimizingCompilerLimits.accepts(body) else {
         throw .invalid("the optimizing compiler does not take function \(functionIndex)", at: body.code.lowerBound,
                        function: functionIndex)
     }

@@ -82,6 +82,15 @@ struct X64CodeGenerator {
     var slotBytes = 8
     /// The first 8-byte argument slot of each parameter (a v128 takes two).
     var parameterSlots: [Int] = []
+    /// Set while the optimising tier bridges a memory access to these emitters: its IR already
+    /// holds the explicit bounds checks the configuration needs, so `memoryOperand` adds none
+    /// (except for static offsets beyond the guard region, which it must add to the address).
+    var boundsCheckedByIR = false
+    /// Registers the optimising tier's bridge lends when its pool runs out (a vector sequence
+    /// may need more temporaries than the pool has): each is saved to a frame slot when first
+    /// taken and restored after the bridged instruction (`borrowedXMMs`).
+    var lendableXMMs: [X64XMM] = []
+    var borrowedXMMs: [(register: X64XMM, save: X64Memory)] = []
 
     static let allocatableGPRs: [X64GPR] = [.rax, .rcx, .rdx, .rbx, .rsi, .rdi, .r8, .r9, .r10, .r12, .r13]
     static let allocatableXMMs: [X64XMM] = [.xmm0, .xmm1, .xmm2, .xmm3, .xmm4, .xmm5, .xmm6, .xmm7,
@@ -232,7 +241,11 @@ struct X64CodeGenerator {
                 return register
             }
             guard let position = stack.firstIndex(where: { if case .xmm = $0.location { return true } else { return false } }) else {
-                preconditionFailure("no vector register can be freed")
+                guard let register = lendableXMMs.popLast() else { preconditionFailure("no vector register can be freed") }
+                let save = reserveSlot(Self.bridgeSaveSlotBase + borrowedXMMs.count)
+                assembler.movdqu(save, register)
+                borrowedXMMs.append((register, save))
+                return register
             }
             spill(position)
         }

@@ -13,14 +13,20 @@ import WasmFrontEnd
 /// - scratch r11 / xmm15 as in the baseline; pinned r15 (VMContext), r14 (memory-0 base).
 ///
 /// Frame (rbp-relative): `[rbp-8]` VMContext, `[rbp-16]` reserved, `[rbp-24-8j]` spill slot
-/// j, then the bridge's operand slots, then the outgoing argument area at `[rsp]`.
+/// j (a v128 in the pair j, j+1 with j even: `[rbp-32-8j]`, 16-byte aligned as rbp is), then
+/// the bridge's operand slots (16 bytes each, aligned, in functions that hold v128 values),
+/// then the outgoing argument area at `[rsp]`.
 /// i32 values in registers are kept zero-extended; i32 values are always read from slots with
-/// 32-bit loads (their upper halves are unspecified).
+/// 32-bit loads (their upper halves are unspecified). v128 values live in the same xmm
+/// registers as floats.
 extension X64CodeGenerator {
     static let optimizingGPRs: [X64GPR] = [.rbx, .rsi, .rdi, .r8, .r9, .r12, .r13]
     static let optimizingXMMs: [X64XMM] = [.xmm4, .xmm5, .xmm6, .xmm7, .xmm8, .xmm9, .xmm10, .xmm11, .xmm12, .xmm13, .xmm14]
     static let bridgeGPRs: [X64GPR] = [.rax, .rcx, .rdx, .r10]
     static let bridgeXMMs: [X64XMM] = [.xmm0, .xmm1, .xmm2, .xmm3]
+    /// Stack positions of the slots that save registers the bridge borrows (beyond any operand
+    /// or scratch position a bridged emitter uses).
+    static let bridgeSaveSlotBase = 8
     static var optimizingRegisters: AllocatableRegisters {
         AllocatableRegisters(integer: optimizingGPRs.count, float: optimizingXMMs.count)
     }
@@ -36,10 +42,10 @@ extension X64CodeGenerator {
         stack.removeAll(keepingCapacity: true)
         maxStackHeight = 0
         maxOutgoingSlots = 0
-        // The bridge's operand slots sit right below the spill slots (8 bytes each: optimised
-        // functions hold no v128 values).
-        declaredLocalCount = allocation.spillSlotCount
-        slotBytes = 8
+        // The bridge's operand slots sit right below the spill slots: 16 bytes each (and
+        // aligned) when the function holds v128 values, which the baseline emitters may spill.
+        slotBytes = function.values.contains { $0.type == .v128 } ? 16 : 8
+        declaredLocalCount = (8 * allocation.spillSlotCount + slotBytes - 1) / slotBytes
         parameterCount = 0
         reachable = true
         let start = assembler.offset
@@ -58,7 +64,7 @@ extension X64CodeGenerator {
             assembler.jmp(lowering.blockLabels[stub.edge.target.id]!)
         }
         emitTrapStubs()
-        let frameBytes = Self.fixedFrameBytes + 8 * (allocation.spillSlotCount + maxStackHeight + maxOutgoingSlots)
+        let frameBytes = Self.fixedFrameBytes + slotBytes * (declaredLocalCount + maxStackHeight) + 8 * maxOutgoingSlots
         guard frameBytes <= Self.maximumFrameBytes else {
             throw limitError("function frame too large for this implementation", at: 0)
         }
@@ -84,10 +90,11 @@ extension X64CodeGenerator {
         reloadMemoryBase()
         // Parameters arrive in the argument slots.
         var moves: [X64Move] = []
+        let offsets = VMValueSlots.byteOffsets(lowering.function.type.parameters)
         for (index, parameter) in lowering.function.blocks[0].parameters.enumerated() {
             let destination = lowering.moveLocation(parameter)
             if destination == .none { continue }
-            moves.append(X64Move(destination: destination, source: .memory(.at(.rbp, Int32(16 + 8 * index))),
+            moves.append(X64Move(destination: destination, source: .memory(.at(.rbp, Int32(16 + offsets[index]))),
                                  type: lowering.function.type(of: parameter)))
         }
         emitParallelMoves(moves)
@@ -125,8 +132,9 @@ extension X64CodeGenerator {
             emitBranchTable(index, targets, defaultTarget, &lowering)
         case .return(let values):
             var moves: [X64Move] = []
+            let offsets = VMValueSlots.byteOffsets(lowering.function.type.results)
             for (position, value) in values.enumerated() {
-                moves.append(X64Move(destination: .memory(.at(.rbp, Int32(16 + 8 * position))),
+                moves.append(X64Move(destination: .memory(.at(.rbp, Int32(16 + offsets[position]))),
                                      source: lowering.moveLocation(value), type: lowering.function.type(of: value)))
             }
             emitParallelMoves(moves)
@@ -227,6 +235,11 @@ extension X64CodeGenerator {
 
     static func spillSlot(_ slot: Int) -> X64Memory { .at(.rbp, Int32(-24 - 8 * slot)) }
 
+    /// The slot of a value of `type`: a v128 takes the aligned pair `slot`, `slot + 1`.
+    static func spillSlot(_ slot: Int, _ type: IRType) -> X64Memory {
+        type == .v128 ? .at(.rbp, Int32(-32 - 8 * slot)) : spillSlot(slot)
+    }
+
     static func operandSize(_ type: IRType) -> X64OperandSize { type == .i32 ? .bits32 : .bits64 }
 
     static func precision(_ type: IRType) -> X64Assembler.FloatPrecision { type == .f32 ? .single : .double }
@@ -256,11 +269,13 @@ extension X64CodeGenerator {
     }
 
     mutating func loadXMM(_ value: IRValue, into register: X64XMM, _ lowering: inout X64Lowering) {
-        let precision = Self.precision(lowering.function.type(of: value))
+        let type = lowering.function.type(of: value)
+        let precision = Self.precision(type)
         switch lowering.allocation.locations[value.id] {
         case .register(_, let index):
             let source = Self.optimizingXMMs[index]
             if source != register { assembler.movaps(register, source) }
+        case .stack(let slot) where type == .v128: assembler.movdqu(register, Self.spillSlot(slot, type))
         case .stack(let slot): assembler.movFloat(precision, register, Self.spillSlot(slot))
         case .constant(let bits):
             assembler.movImmediate(.bits64, Self.scratch, bits)
@@ -296,7 +311,13 @@ extension X64CodeGenerator {
         case .register(_, let index):
             let destination = Self.optimizingXMMs[index]
             if destination != register { assembler.movaps(destination, register) }
-        case .stack(let slot): assembler.movFloat(Self.precision(lowering.function.type(of: value)), Self.spillSlot(slot), register)
+        case .stack(let slot):
+            let type = lowering.function.type(of: value)
+            if type == .v128 {
+                assembler.movdqu(Self.spillSlot(slot, type), register)
+            } else {
+                assembler.movFloat(Self.precision(type), Self.spillSlot(slot), register)
+            }
         case .none, .constant: break
         }
     }
@@ -344,7 +365,12 @@ extension X64CodeGenerator {
             try lowerNumeric(operation, operands, instruction.result!, &lowering)
         case .select:
             let result = instruction.result!
-            if lowering.function.type(of: result).registerClass == .integer {
+            if case .constant(let bits) = lowering.allocation.locations[operands[2].id] {
+                // GVN can leave a constant condition behind folding (testCondition would need r11).
+                let chosen = UInt32(truncatingIfNeeded: bits) != 0 ? operands[0] : operands[1]
+                emitParallelMoves([X64Move(destination: lowering.moveLocation(result), source: lowering.moveLocation(chosen),
+                                           type: lowering.function.type(of: result))])
+            } else if lowering.function.type(of: result).registerClass == .integer {
                 loadGPR(operands[0], into: .rax, &lowering)
                 loadGPR(operands[1], into: Self.scratch, &lowering)
                 testCondition(operands[2], &lowering)
@@ -380,7 +406,11 @@ extension X64CodeGenerator {
                 storeResult(result, from: register, &lowering)
             } else {
                 let register = resultXMM(result, fallback: Self.scratchXMM, lowering)
-                assembler.movFloat(Self.precision(type), register, .at(Self.scratch, offset))
+                if type == .v128 {
+                    assembler.movdqu(register, .at(Self.scratch, offset))
+                } else {
+                    assembler.movFloat(Self.precision(type), register, .at(Self.scratch, offset))
+                }
                 storeResult(result, from: register, &lowering)
             }
         case .globalGet(let index):
@@ -393,7 +423,11 @@ extension X64CodeGenerator {
                 storeResult(result, from: register, &lowering)
             } else {
                 let register = resultXMM(result, fallback: Self.scratchXMM, lowering)
-                assembler.movFloat(Self.precision(type), register, .at(Self.scratch))
+                if type == .v128 {
+                    assembler.movdqu(register, .at(Self.scratch))
+                } else {
+                    assembler.movFloat(Self.precision(type), register, .at(Self.scratch))
+                }
                 storeResult(result, from: register, &lowering)
             }
         case .globalSet(let index):
@@ -406,11 +440,15 @@ extension X64CodeGenerator {
             } else {
                 let register = xmmOf(value, lowering) ?? Self.scratchXMM
                 loadXMM(value, into: register, &lowering)
-                assembler.movFloat(Self.precision(type), .at(Self.scratch), register)
+                if type == .v128 {
+                    assembler.movdqu(.at(Self.scratch), register)
+                } else {
+                    assembler.movFloat(Self.precision(type), .at(Self.scratch), register)
+                }
             }
         case .call(let callee):
             let type = context.types[Int(context.functionTypeIndices[Int(callee)])]
-            storeCallArguments(operands, slotCount: max(type.parameters.count, type.results.count), &lowering)
+            storeCallArguments(operands, type, &lowering)
             if Int(callee) < context.importedFunctionCount {
                 let entry = try displacement(callee, scale: VMFuncRefLayout.size, at: 0)
                 assembler.mov(.bits64, .rax, .at(Self.contextRegister, Int32(VMContextLayout.functions)))
@@ -425,7 +463,7 @@ extension X64CodeGenerator {
             let type = context.types[Int(typeIndex)]
             let tableDisplacement = try displacement(table, scale: 8, at: 0)
             let typeDisplacement = try displacement(typeIndex, scale: 8, at: 0)
-            storeCallArguments(Array(operands.dropLast()), slotCount: max(type.parameters.count, type.results.count), &lowering)
+            storeCallArguments(Array(operands.dropLast()), type, &lowering)
             assembler.movImmediate(.bits32, Self.scratch, 0)
             loadGPR(operands[operands.count - 1], into: Self.scratch, &lowering)
             assembler.mov(.bits32, Self.scratch, Self.scratch)
@@ -446,7 +484,8 @@ extension X64CodeGenerator {
             reloadContext()
         case .callResult(let index):
             guard let result = instruction.result else { return }
-            emitParallelMoves([X64Move(destination: lowering.moveLocation(result), source: .memory(.at(.rsp, Int32(8 * index))),
+            let offset = lowering.callResultOffsets[Int(index)]
+            emitParallelMoves([X64Move(destination: lowering.moveLocation(result), source: .memory(.at(.rsp, Int32(offset))),
                                        type: lowering.function.type(of: result))])
         case .memorySize(let memory): try bridge(.memorySize(memory: memory), operands, instruction.result, &lowering)
         case .memoryGrow(let memory): try bridge(.memoryGrow(memory: memory), operands, instruction.result, &lowering)
@@ -466,14 +505,198 @@ extension X64CodeGenerator {
         case .elemDrop(let element): try bridge(.elemDrop(element: element), operands, nil, &lowering)
         case .refIsNull: try bridge(.refIsNull, operands, instruction.result, &lowering)
         case .refFunc(let function): try bridge(.refFunc(function: function), operands, instruction.result, &lowering)
+        case .vector(let wasm): try lowerVector(wasm, operands, instruction.result!, &lowering)
+        case .vectorLoad(.simdLoad(.v128Load, let argument)):
+            let operand = try memoryOperand(operands[0], argument, &lowering)
+            let result = instruction.result!
+            let register = resultXMM(result, fallback: Self.scratchXMM, lowering)
+            if accessesMayFault && argument.offset <= UInt64(Int32.max) { recordTrapSite(.memoryOutOfBounds) }
+            assembler.movdqu(register, operand)
+            storeResult(result, from: register, &lowering)
+        case .vectorStore(.v128Store(let argument)):
+            let value = xmmOf(operands[1], lowering) ?? Self.scratchXMM
+            loadXMM(operands[1], into: value, &lowering)
+            let operand = try memoryOperand(operands[0], argument, &lowering)
+            if accessesMayFault && argument.offset <= UInt64(Int32.max) { recordTrapSite(.memoryOutOfBounds) }
+            assembler.movdqu(operand, value)
+        case .vectorLoad(let wasm), .vectorStore(let wasm):
+            boundsCheckedByIR = true
+            defer { boundsCheckedByIR = false }
+            try bridge(wasm, operands, instruction.result, &lowering)
         }
     }
 
-    mutating func storeCallArguments(_ arguments: [IRValue], slotCount: Int, _ lowering: inout X64Lowering) {
-        maxOutgoingSlots = max(maxOutgoingSlots, slotCount)
+    // MARK: Vectors
+
+    /// SIMD instructions without memory access. Constants, splats and the lane arithmetic that
+    /// is one instruction work on the allocated registers directly (VEX three-operand forms
+    /// with AVX); the rest go through the bridge to the baseline's emitters, which choose the
+    /// CPU's best sequence.
+    mutating func lowerVector(_ instruction: Instruction, _ operands: [IRValue], _ result: IRValue,
+                              _ lowering: inout X64Lowering) throws(WasmError) {
+        switch instruction {
+        case .v128Const(let value):
+            // xmm0, not xmm15, when spilled: constants with distinct halves use xmm15.
+            let register = resultXMM(result, fallback: .xmm0, lowering)
+            loadVectorConstant(register, value)
+            storeResult(result, from: register, &lowering)
+        case .simd(let operation):
+            if let single = singleInstruction(operation) {
+                lowerVectorBinary(single, operands, result, &lowering)
+                return
+            }
+            if let single = singleUnaryInstruction(operation) {
+                // `destination = op(source)` writes all of the destination: no copy needed.
+                let register = resultXMM(result, fallback: .xmm0, lowering)
+                switch lowering.allocation.locations[operands[0].id] {
+                case .register(_, let index): assembler.vector(single, register, Self.optimizingXMMs[index])
+                case .stack(let slot): assembler.vector(single, register, Self.spillSlot(slot, .v128))
+                default:
+                    loadXMM(operands[0], into: register, &lowering)
+                    assembler.vector(single, register, register)
+                }
+                storeResult(result, from: register, &lowering)
+                return
+            }
+            switch operation {
+            case .i8x16Splat, .i16x8Splat, .i32x4Splat, .i64x2Splat:
+                let scalar = registerOf(operands[0], lowering) ?? .rax
+                loadGPR(operands[0], into: scalar, &lowering)
+                let register = resultXMM(result, fallback: .xmm0, lowering)
+                emitSplat(from: scalar, into: register, operation)
+                storeResult(result, from: register, &lowering)
+            case .f32x4Splat, .f64x2Splat:
+                let register = resultXMM(result, fallback: .xmm0, lowering)
+                let source = xmmOf(operands[0], lowering) ?? register
+                loadXMM(operands[0], into: source, &lowering)
+                if features.hasAVX {
+                    assembler.vex(operation == .f32x4Splat ? .shufps : .shufpd, register, source, source, immediate: 0)
+                } else {
+                    if source != register { assembler.movaps(register, source) }
+                    if operation == .f32x4Splat {
+                        assembler.vector(.shufps, register, register, immediate: 0)
+                    } else {
+                        assembler.vector(.movlhps, register, register)
+                    }
+                }
+                storeResult(result, from: register, &lowering)
+            default:
+                try bridge(instruction, operands, result, &lowering)
+            }
+        default:
+            try bridge(instruction, operands, result, &lowering)
+        }
+    }
+
+    /// The one instruction computing `a op b` for lane arithmetic whose baseline form is a
+    /// single instruction on the first operand, or nil.
+    func singleInstruction(_ operation: SIMDOperation) -> V? {
+        switch operation {
+        case .v128And: return .pand
+        case .v128Or: return .por
+        case .v128Xor: return .pxor
+        case .i8x16Add: return .paddb
+        case .i8x16Sub: return .psubb
+        case .i16x8Add: return .paddw
+        case .i16x8Sub: return .psubw
+        case .i16x8Mul: return .pmullw
+        case .i32x4Add: return .paddd
+        case .i32x4Sub: return .psubd
+        case .i32x4Mul: return features.hasSSE41 ? .pmulld : nil
+        case .i64x2Add: return .paddq
+        case .i64x2Sub: return .psubq
+        case .i8x16AddSatS: return .paddsb
+        case .i8x16AddSatU: return .paddusb
+        case .i8x16SubSatS: return .psubsb
+        case .i8x16SubSatU: return .psubusb
+        case .i16x8AddSatS: return .paddsw
+        case .i16x8AddSatU: return .paddusw
+        case .i16x8SubSatS: return .psubsw
+        case .i16x8SubSatU: return .psubusw
+        case .i8x16MinU: return .pminub
+        case .i8x16MaxU: return .pmaxub
+        case .i16x8MinS: return .pminsw
+        case .i16x8MaxS: return .pmaxsw
+        case .i8x16AvgrU: return .pavgb
+        case .i16x8AvgrU: return .pavgw
+        case .i32x4DotI16x8S: return .pmaddwd
+        case .i8x16Eq: return .pcmpeqb
+        case .i16x8Eq: return .pcmpeqw
+        case .i32x4Eq: return .pcmpeqd
+        case .f32x4Add: return .addps
+        case .f32x4Sub: return .subps
+        case .f32x4Mul: return .mulps
+        case .f32x4Div: return .divps
+        case .f64x2Add: return .addpd
+        case .f64x2Sub: return .subpd
+        case .f64x2Mul: return .mulpd
+        case .f64x2Div: return .divpd
+        default: return nil
+        }
+    }
+
+    /// The one instruction computing a unary lane operation from its operand, or nil (the
+    /// low-half extends read only the slot's low 8 bytes from memory).
+    func singleUnaryInstruction(_ operation: SIMDOperation) -> V? {
+        switch operation {
+        case .i16x8ExtendLowI8x16S: return features.hasSSE41 ? .pmovsxbw : nil
+        case .i16x8ExtendLowI8x16U: return features.hasSSE41 ? .pmovzxbw : nil
+        case .i32x4ExtendLowI16x8S: return features.hasSSE41 ? .pmovsxwd : nil
+        case .i32x4ExtendLowI16x8U: return features.hasSSE41 ? .pmovzxwd : nil
+        case .i64x2ExtendLowI32x4S: return features.hasSSE41 ? .pmovsxdq : nil
+        case .i64x2ExtendLowI32x4U: return features.hasSSE41 ? .pmovzxdq : nil
+        case .i8x16Abs: return features.hasSSSE3 ? .pabsb : nil
+        case .i16x8Abs: return features.hasSSSE3 ? .pabsw : nil
+        case .i32x4Abs: return features.hasSSSE3 ? .pabsd : nil
+        case .f32x4Sqrt: return .sqrtps
+        case .f64x2Sqrt: return .sqrtpd
+        case .f32x4ConvertI32x4S: return .cvtdq2ps
+        case .f64x2ConvertLowI32x4S: return .cvtdq2pd
+        default: return nil
+        }
+    }
+
+    /// `result = first op second` from the allocated locations: one VEX instruction with AVX
+    /// (the second operand may be its 16-byte slot), else a copy and the two-operand form
+    /// (slots are 16-byte aligned, as legacy SSE memory operands must be).
+    mutating func lowerVectorBinary(_ operation: V, _ operands: [IRValue], _ result: IRValue, _ lowering: inout X64Lowering) {
+        let first = operands[0]
+        let second = operands[1]
+        let destination = resultXMM(result, fallback: .xmm0, lowering)
+        if features.hasAVX {
+            let left = xmmOf(first, lowering) ?? .xmm0
+            loadXMM(first, into: left, &lowering)
+            if case .stack(let slot) = lowering.allocation.locations[second.id] {
+                assembler.vex(operation, destination, left, Self.spillSlot(slot, .v128))
+            } else {
+                let right = xmmOf(second, lowering) ?? .xmm1
+                loadXMM(second, into: right, &lowering)
+                assembler.vex(operation, destination, left, right)
+            }
+            storeResult(result, from: destination, &lowering)
+            return
+        }
+        var working = destination
+        if xmmOf(second, lowering) == destination && first != second { working = .xmm0 }
+        loadXMM(first, into: working, &lowering)
+        switch lowering.allocation.locations[second.id] {
+        case .register(_, let index): assembler.vector(operation, working, Self.optimizingXMMs[index])
+        case .stack(let slot): assembler.vector(operation, working, Self.spillSlot(slot, .v128))
+        default:
+            loadXMM(second, into: .xmm1, &lowering)
+            assembler.vector(operation, working, .xmm1)
+        }
+        storeResult(result, from: working, &lowering)
+    }
+
+    /// Writes a call's arguments to the outgoing slots and notes where its results will be.
+    mutating func storeCallArguments(_ arguments: [IRValue], _ type: FunctionType, _ lowering: inout X64Lowering) {
+        maxOutgoingSlots = max(maxOutgoingSlots, VMValueSlots.count(type.parameters), VMValueSlots.count(type.results))
+        lowering.callResultOffsets = VMValueSlots.byteOffsets(type.results)
+        let offsets = VMValueSlots.byteOffsets(type.parameters)
         var moves: [X64Move] = []
         for (index, argument) in arguments.enumerated() {
-            moves.append(X64Move(destination: .memory(.at(.rsp, Int32(8 * index))), source: lowering.moveLocation(argument),
+            moves.append(X64Move(destination: .memory(.at(.rsp, Int32(offsets[index]))), source: lowering.moveLocation(argument),
                                  type: lowering.function.type(of: argument)))
         }
         emitParallelMoves(moves)
@@ -502,7 +725,19 @@ extension X64CodeGenerator {
                 pushXMM(Self.valueType(type), register)
             }
         }
+        lendableXMMs = Self.optimizingXMMs.reversed()
         try emit(instruction, at: 0)
+        lendableXMMs.removeAll()
+        if !borrowedXMMs.isEmpty {
+            // The result leaves a borrowed register before the registers get their values back.
+            if result != nil, case .xmm(let register) = stack[stack.count - 1].location,
+               borrowedXMMs.contains(where: { $0.register == register }) {
+                assembler.movaps(Self.scratchXMM, register)
+                stack[stack.count - 1].location = .xmm(Self.scratchXMM)
+            }
+            for (register, save) in borrowedXMMs { assembler.movdqu(register, save) }
+            borrowedXMMs.removeAll()
+        }
         if let result {
             let position = stack.count - 1
             let entry = stack[position]
@@ -854,6 +1089,8 @@ struct X64Lowering {
     var blockLabels: [X64Label?]
     /// Out-of-line edges with moves, emitted after the last block.
     var edgeStubs: [(label: X64Label, edge: IREdge)] = []
+    /// Byte offsets of the last call's results in the outgoing slots (for `callResult`).
+    var callResultOffsets: [Int] = []
 
     init(function: IRFunction, allocation: RegisterAllocation) {
         self.function = function
@@ -867,7 +1104,7 @@ struct X64Lowering {
         case .register(.integer, let index): return .gpr(X64CodeGenerator.optimizingGPRs[index])
         case .register(.float, let index): return .xmm(X64CodeGenerator.optimizingXMMs[index])
         case .register: return .none
-        case .stack(let slot): return .memory(X64CodeGenerator.spillSlot(slot))
+        case .stack(let slot): return .memory(X64CodeGenerator.spillSlot(slot, function.type(of: value)))
         case .constant(let bits): return .constant(bits)
         case .none: return .none
         }

@@ -18,7 +18,7 @@ struct X64Move {
 extension X64CodeGenerator {
     /// Performs `moves` as if all at once (block arguments, call arguments, results): a move
     /// runs once nothing still needs its destination; a cycle is broken through rax / xmm0
-    /// (never the home of a value). Memory-to-memory moves go through r11.
+    /// (never the home of a value). Memory-to-memory moves go through r11 (v128: xmm15).
     mutating func emitParallelMoves(_ moves: [X64Move]) {
         var pending: [X64Move] = []
         for move in moves where move.destination != .none && move.destination != move.source {
@@ -46,6 +46,19 @@ extension X64CodeGenerator {
     }
 
     mutating func emitMove(_ move: X64Move) {
+        if move.type == .v128 {
+            switch (move.destination, move.source) {
+            case (.xmm(let destination), .xmm(let source)): assembler.movaps(destination, source)
+            case (.xmm(let destination), .memory(let source)): assembler.movdqu(destination, source)
+            case (.memory(let destination), .xmm(let source)): assembler.movdqu(destination, source)
+            case (.memory(let destination), .memory(let source)):
+                assembler.movdqu(Self.scratchXMM, source)
+                assembler.movdqu(destination, Self.scratchXMM)
+            default:
+                preconditionFailure("impossible v128 move")
+            }
+            return
+        }
         let size: X64OperandSize = move.type == .i32 || move.type == .f32 ? .bits32 : .bits64
         let precision: X64Assembler.FloatPrecision = move.type == .f32 ? .single : .double
         switch (move.destination, move.source) {
