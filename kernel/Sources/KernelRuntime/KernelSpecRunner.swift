@@ -42,7 +42,11 @@ enum KernelSpecRunner {
     // The engine outlives every store (host functions reach it while a store is destroyed).
     var configuration = Engine.Configuration()
     KernelWasm.configure(&configuration)  // kernel command line tier=…, tierup=0
-    Log.info("spec: \(configuration.tier.rawValue) tier\(configuration.tier == .tiered && configuration.tierUpThreshold == 0 ? ", tier-up at once" : "")")
+    switch configuration.tier {
+    case .baseline: Log.info("spec: baseline tier")
+    case .optimizing: Log.info("spec: optimizing tier")
+    case .tiered: Log.info("spec: tiered, threshold \(configuration.tierUpThreshold)")
+    }
     let engine = Engine(platform: KernelPlatform.shared, configuration: configuration)
     var totals = SpecCounts()
     do throws(SpecBundleError) {

@@ -28,7 +28,8 @@ enum KernelWasm {
   nonisolated(unsafe) private(set) static var tier: CompilerTier = .tiered
   nonisolated(unsafe) private(set) static var tierUpThreshold = Engine.Configuration().tierUpThreshold
 
-  static func useTier(_ chosen: CompilerTier) { tier = chosen }
+  static func useOptimizingTier() { tier = .optimizing }
+  static func useBaselineTier() { tier = .baseline }
   static func tierUpAtOnce() { tierUpThreshold = 0 }
 
   /// The engine settings every program and the spec runner share.
