@@ -1,11 +1,12 @@
-// blk info | blk read SECTOR [COUNT] | blk write SECTOR TEXT | blk flush | blk check — a client
+// blk info | blk read SECTOR [COUNT] | blk write SECTOR TEXT | blk flush | blk check | blk hang — a client
 // of the virtio-blk driver: it starts the driver with one end of a channel and sends it block
 // requests (docs/DEVICES.md, "Block protocol"). Several commands may follow each other:
 // `blk write 7 hi read 7` (one driver for all). `check` shows that blk itself may not open the
-// device and has the driver try what the kernel must refuse. Kernel only (channels, devices).
+// device and has the driver try what the kernel must refuse; `hang` kills the driver while it
+// waits for an interrupt (the device is reset and free again). Kernel only (channels, devices).
 
 func usage() -> Never {
-    printError("usage: blk info | read SECTOR [COUNT] | write SECTOR TEXT | flush | check  (several may follow)")
+    printError("usage: blk info | read SECTOR [COUNT] | write SECTOR TEXT | flush | check  (several may follow) | hang")
     exit(2)
 }
 
@@ -52,13 +53,22 @@ func shown(_ bytes: ArraySlice<UInt8>) -> String {
             printError("blk: cannot create a channel (channels need the kernel)")
             exit(1)
         }
-        let driverArguments = checking ? ["virtio-blk", "--check-refusals"] : ["virtio-blk"]
+        let hanging = arguments[1] == "hang"
+        let driverArguments = hanging ? ["virtio-blk", "--wait-forever"] : checking ? ["virtio-blk", "--check-refusals"] : ["virtio-blk"]
         let pid: Int32
         switch Apus.spawn("virtio-blk", arguments: driverArguments, handing: [theirs]) {
         case .success(let started): pid = started
         case .failure(let error):
             printError("blk: cannot start the driver virtio-blk: " + error.message)
             exit(1)
+        }
+        if hanging {
+            sleep(nanoseconds: 300_000_000)
+            _ = Apus.kill(pid)
+            var status = "?"
+            if case .success(let code) = Apus.wait(pid) { status = String(code) }
+            print("blk: killed the driver while it waited for an interrupt (status " + status + ")")
+            return
         }
         func ask(_ message: [UInt8]) -> [UInt8] {
             if let error = mine.send(message) {

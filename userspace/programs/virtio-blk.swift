@@ -5,7 +5,8 @@
 // It serves the program that started it, over the channel it was started with (handle 4096),
 // one request per message (docs/DEVICES.md, "Block protocol"): info, read, write and flush of
 // 512-byte sectors. It ends when that channel closes; the kernel then resets the device.
-// `--check-refusals` first tries what a driver must not be able to do and reports the errnos.
+// `--check-refusals` first tries what a driver must not be able to do and reports the errnos;
+// `--wait-forever` waits for an interrupt that never comes (a kill must still end it).
 
 /// virtio-mmio registers and virtio-blk constants (virtio 1.2, sections 4.2.2 and 5.2).
 enum Virtio {
@@ -222,6 +223,11 @@ func checkRefusals(_ device: Device) {
             _ = device.write(Virtio.status, 0)  // a reset drops the queue the checks set up
         }
         let block = BlockDevice.start(device)
+        if arguments.count > 1, arguments[1] == "--wait-forever" {
+            // No request is in flight: only a kill ends this wait.
+            let error = device.waitForInterrupt()
+            fail("the wait ended: " + (error?.message ?? "an interrupt"))
+        }
         let client = Channel.inherited(0)
         while case .success(let request) = client.receive(capacity: 24 + BlockOperation.maximumSectors * BlockOperation.sectorSize) {
             if let error = client.send(block.serve(request.bytes)) { fail("cannot answer: " + error.message) }
