@@ -36,6 +36,18 @@ import Testing
         #expect(missing.contains("no directory /no/such/directory"))
     }
 
+    @Test func disk() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("apus-disk-\(UUID().uuidString).img")
+        #expect(FileManager.default.createFile(atPath: file.path, contents: Data(count: 4096)))
+        defer { try? FileManager.default.removeItem(at: file) }
+        let command = try parse(["--disk", file.path])
+        #expect(command.runQemuArguments(initrd: "x") == ["--smp", "1", "--memory", "128M", "--initrd", "x",
+                                                           "--disk", file.path, "--", "quiet"])
+        let missing = ApusCommand.message(for: ValidationErrorProbe.error(["run", "--disk", "/no/such/disk.img"]))
+        #expect(missing.contains("--disk /no/such/disk.img: no such file"))
+        #expect(throws: (any Error).self) { try ApusCommand.parseAsRoot(["run", "--disk", "/tmp"]) }
+    }
+
     @Test func optionsAndKernelCommandLine() throws {
         let command = try parse(["--smp", "4", "--memory", "1G", "--gdb", "--init", "init-hello", "--", "run=image", "test=heap"])
         #expect(command.smp == 4)

@@ -507,6 +507,24 @@ import WasmFrontEnd
     }
 }
 
+extension ProgramSystemTests {
+    @Test func manifestDeviceGrants() throws {
+        let text = "*: apus\nvirtio-blk: apus device=virtio-blk memory=16M\nnet: device=virtio-net device=virtio-blk\n"
+        let manifest = try CapabilityManifest.parse(Array(text.utf8)).get()
+        #expect(manifest.permitsDevice("virtio-blk", device: "virtio-blk"))
+        #expect(!manifest.permitsDevice("virtio-blk", device: "virtio-net"))
+        #expect(manifest.permitsDevice("net", device: "virtio-net") && manifest.permitsDevice("net", device: "virtio-blk"))
+        #expect(!manifest.permitsDevice("other", device: "virtio-blk"))
+        #expect(!CapabilityManifest.unrestricted.permitsDevice("x", device: "virtio-blk"))
+        #expect(manifest.memoryLimit(for: "virtio-blk") == 16 << 20)
+        #expect(manifest.permits("virtio-blk", module: "apus", function: "device_open"))
+        #expect(!manifest.namedModules.contains { $0.hasPrefix("device") })
+        for bad in ["*: device=virtio-blk\n", "x: device=\n", "x: device=a/b\n", "x: device=" + String(repeating: "d", count: 33) + "\n"] {
+            #expect(CapabilityManifest.parse(Array(bad.utf8)).failureValue?.line == 1)
+        }
+    }
+}
+
 extension Result {
     var failureValue: Failure? {
         if case .failure(let error) = self { return error }

@@ -62,6 +62,13 @@ static inline void invlpg(uint64_t address) {
 }
 static inline uint32_t mmio_read32(uint64_t address) { return *(volatile uint32_t *)address; }
 static inline void mmio_write32(uint64_t address, uint32_t value) { *(volatile uint32_t *)address = value; }
+static inline uint8_t mmio_read8(uint64_t address) { return *(volatile uint8_t *)address; }
+static inline void mmio_write8(uint64_t address, uint8_t value) { *(volatile uint8_t *)address = value; }
+static inline uint16_t mmio_read16(uint64_t address) { return *(volatile uint16_t *)address; }
+static inline void mmio_write16(uint64_t address, uint16_t value) { *(volatile uint16_t *)address = value; }
+// Orders the CPU's memory accesses (virtqueue rings shared with a device: descriptors before
+// the index that publishes them, the used index before the entries it covers).
+static inline void memory_fence(void) { __asm__ volatile("mfence" ::: "memory"); }
 static inline void breakpoint(void) { __asm__ volatile("int3"); }
 static inline void cpu_pause(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void cpu_halt(void) { __asm__ volatile("hlt" ::: "memory"); }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// `apus run [--smp N] [--memory SIZE] [--gdb] [--exec COMMANDS] [--dir HOST[::GUEST]]…
-/// [--init NAME] [-- KERNEL-COMMAND-LINE…]`: builds the kernel, the user-space programs and a
+/// [--disk FILE] [--init NAME] [-- KERNEL-COMMAND-LINE…]`: builds the kernel, the user-space programs and a
 /// boot image, and boots it under QEMU with the serial console on the terminal: init starts
 /// the shell.
 public struct RunCommand: ParsableCommand {
@@ -17,7 +17,9 @@ public struct RunCommand: ParsableCommand {
             and boots it under QEMU (TCG) with the serial console here: init starts the shell \
             (type 'help'; 'shutdown' or Ctrl-D powers off; Ctrl-A X quits QEMU). --exec runs \
             shell commands without a person and powers off when they are done. --init NAME boots \
-            the kernel test programs instead (kernel/programs/NAME.wat as init). Words after '--' \
+            the kernel test programs instead (kernel/programs/NAME.wat as init). --disk FILE \
+            attaches FILE (a raw image) as the virtio-blk device, for the driver program \
+            virtio-blk (try 'blk info'). Words after '--' \
             are added to the kernel command line (for example 'test=panic'). Exits 0 when the \
             kernel reports success (QEMU status 33), 1 otherwise. Installs QEMU with apt-get if \
             it is missing.
@@ -45,6 +47,9 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Add the host directory HOST to the file system at GUEST (default /).", valueName: "host[::guest]"))
     public var dir: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("Attach FILE (a raw disk image) as the virtio-blk device (docs/DEVICES.md).", valueName: "file"))
+    public var disk: String?
+
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The kernel command line (after '--').", valueName: "kernel-argument"))
     public var kernelArguments: [String] = []
 
@@ -70,6 +75,13 @@ public struct RunCommand: ParsableCommand {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: host, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("--dir " + mapping + ": no directory " + host)
+            }
+        }
+        if let disk {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: disk, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw ValidationError("--disk " + disk + ": no such file (make an image first, e.g. 'truncate -s 64M "
+                    + disk + "')")
             }
         }
         for argument in kernelArguments where argument.contains("\"") || argument.contains("\n") {
@@ -111,7 +123,9 @@ public struct RunCommand: ParsableCommand {
 
     /// Arguments for kernel/run-qemu.
     func runQemuArguments(initrd: String) -> [String] {
-        ["--smp", String(smp), "--memory", String(Self.memoryMiB(memory) ?? 128) + "M", "--initrd", initrd, "--", kernelCommandLine]
+        let attached = disk.map { ["--disk", URL(fileURLWithPath: $0).standardizedFileURL.path] } ?? []
+        return ["--smp", String(smp), "--memory", String(Self.memoryMiB(memory) ?? 128) + "M", "--initrd", initrd]
+            + attached + ["--", kernelCommandLine]
     }
 
     public func run() throws {

@@ -264,13 +264,15 @@ public final class ChannelEndpoint {
         return ReceivedMessage(bytes: message.bytes, handles: handles)
     }
 
-    /// Every handle names an object, none twice, and no endpoint of this channel (a channel
-    /// carrying its own end could never be closed).
+    /// Every handle names an object, none twice, no endpoint of this channel (a channel
+    /// carrying its own end could never be closed), and no object that must stay with its
+    /// program (a device).
     private func checkTransferable(_ handles: [Handle], in table: HandleTable) throws(IPCError) {
         for (position, handle) in handles.enumerated() {
             let object = try table.get(handle)
             if handles[..<position].contains(handle) { throw .invalidArgument }
             if let endpoint = object.channelEndpoint, endpoint.state === state { throw .invalidArgument }
+            if !object.isTransferable { throw .invalidArgument }
         }
     }
 }

@@ -62,14 +62,34 @@ public struct Handle: Equatable, Hashable, Sendable {
 
 /// An object a handle can name. Payloads are classes created at run time (the kernel's
 /// Embedded build must not see statically initialised payloads in multi-payload enums).
-/// Memory grants will join as another case.
+/// Other kernel objects (devices, DMA buffers: docs/DEVICES.md) are `resource`s the platform
+/// defines.
 public enum KernelObject {
     case channelEndpoint(ChannelEndpoint)
+    /// `indirect`: the existential's witness-table pointer lies in the kernel image (a negative
+    /// address), which must not share spare bits with the case tag (kernel/README.md,
+    /// "Objects inside the kernel image as a multi-payload enum's payload fault").
+    indirect case resource(any KernelResource)
 
     /// Releases what the object holds for its owner (an endpoint closes, waking its peer).
     public func close() {
         switch self {
         case .channelEndpoint(let endpoint): endpoint.close()
+        case .resource(let resource): resource.close()
+        }
+    }
+
+    /// The platform object, if this is one.
+    public var resource: (any KernelResource)? {
+        if case .resource(let resource) = self { return resource }
+        return nil
+    }
+
+    /// Whether a message (or a spawn) may carry the object to another program.
+    public var isTransferable: Bool {
+        switch self {
+        case .channelEndpoint: return true
+        case .resource(let resource): return resource.isTransferable
         }
     }
 
@@ -77,8 +97,20 @@ public enum KernelObject {
     public var channelEndpoint: ChannelEndpoint? {
         switch self {
         case .channelEndpoint(let endpoint): return endpoint
+        case .resource: return nil
         }
     }
+}
+
+/// A kernel object the platform defines (the kernel's devices and DMA buffers), held in a
+/// program's `HandleTable` like a channel end.
+public protocol KernelResource: AnyObject {
+    /// Releases what the object holds for its owner (called once, when its handle is closed
+    /// or its program ends).
+    func close()
+    /// Whether a channel message may move it to another program (a device granted by the
+    /// manifest to one program must not be: false).
+    var isTransferable: Bool { get }
 }
 
 /// One program's table of kernel objects. A handle is refused once its object is removed: the

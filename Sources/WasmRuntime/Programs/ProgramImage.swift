@@ -26,6 +26,8 @@ public struct CapabilityManifest {
     private var allowed: [ExactName: [String]] = [:]
     /// `memory=SIZE` settings: the most linear memory a program may have, in bytes.
     private var memoryLimits: [ExactName: UInt64] = [:]
+    /// `device=CLASS` grants: the devices (by class, e.g. `virtio-blk`) a program may open.
+    private var deviceGrants: [ExactName: [String]] = [:]
     /// True for `unrestricted`: every import is allowed.
     public private(set) var allowsEverything = false
 
@@ -64,6 +66,18 @@ public struct CapabilityManifest {
         memoryLimits[ExactName(program)] = bytes
     }
 
+    /// Whether `program` may open a device of class `device` (its own `device=CLASS` entries
+    /// only: `*` grants no device, and `unrestricted` none either — devices are never implied).
+    public func permitsDevice(_ program: String, device: String) -> Bool {
+        (deviceGrants[ExactName(program)] ?? []).contains { ExactName($0) == ExactName(device) }
+    }
+
+    /// Lets `program` open devices of class `device` (the kernel still hands each to one
+    /// program at a time).
+    public mutating func grantDevice(_ program: String, device: String) {
+        deviceGrants[ExactName(program), default: []].append(device)
+    }
+
     /// `64K`, `512M`, `2G` or plain bytes; nil if malformed or above 4 GiB (wasm32's maximum).
     static func size(_ text: [UInt8]) -> UInt64? {
         var digits = text[...]
@@ -83,6 +97,13 @@ public struct CapabilityManifest {
         }
         let bytes = value * unit
         return bytes <= 1 << 32 ? bytes : nil
+    }
+
+    /// Letters, digits and `-_.`: the bytes of a device class name.
+    static func isDeviceNameByte(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
     }
 
     /// The modules entries name (`kv` for `kv` and `kv.get`), in order of first mention: the
@@ -106,6 +127,7 @@ public struct CapabilityManifest {
     /// *: wasi_snapshot_preview1 apus     # every program may use WASI and the process calls
     /// kv-client: kv                      # and kv-client every function of service kv
     /// big: memory=1G                      # a setting: big may grow its memory to 1 GiB
+    /// virtio-blk: device=virtio-blk       # a grant: virtio-blk may open the block device
     /// ```
     public static func parse(_ text: [UInt8]) -> Result<CapabilityManifest, ManifestError> {
         var manifest = CapabilityManifest()
@@ -123,12 +145,22 @@ public struct CapabilityManifest {
             }
             var entries: [String] = []
             let memorySetting = Array("memory=".utf8)
+            let deviceGrant = Array("device=".utf8)
             for word in splitBytes(Array(line[(colon + 1)...]), separator: UInt8(ascii: " ")) where !word.isEmpty {
                 if word.starts(with: memorySetting) {
                     guard let bytes = size(Array(word[memorySetting.count...])) else {
                         return fail("memory=SIZE expects a size such as 64M or 1G (at most 4G)")
                     }
                     manifest.setMemoryLimit(program, bytes: bytes)
+                    continue
+                }
+                if word.starts(with: deviceGrant) {
+                    let device = Array(word[deviceGrant.count...])
+                    guard program != "*" else { return fail("device= cannot be granted to every program (*)") }
+                    guard !device.isEmpty, device.count <= 32, device.allSatisfy(isDeviceNameByte),
+                          let name = String(validating: device, as: UTF8.self)
+                    else { return fail("device=CLASS expects a device class such as virtio-blk") }
+                    manifest.grantDevice(program, device: name)
                     continue
                 }
                 guard let entry = String(validating: word, as: UTF8.self) else { return fail("not UTF-8") }

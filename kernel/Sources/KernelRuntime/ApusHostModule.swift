@@ -14,6 +14,8 @@ import WasmRuntime
 ///     spawn_stdio(…, stdio) -> pid (three descriptors of the caller: the child's 0, 1, 2)
 ///     spawn_error(buf, len) -> length (why the last spawn failed)   pipe(fds) -> errno
 ///     channel_create, channel_send, channel_recv, channel_try_recv, handle_close (docs/IPC.md)
+///     device_open, device_read, device_write, device_wait, queue_setup, queue_submit,
+///     queue_reap, dma_alloc, dma_read, dma_write (docs/DEVICES.md)
 ///
 /// and four kernel-only calls used by the kernel's test programs:
 ///
@@ -63,6 +65,7 @@ enum ApusHostModule {
       for (index, handle) in handles.enumerated() {
         guard !handles[..<index].contains(handle) else { return refuse(28) }  // listed twice
         guard let object = try? program.handles.get(handle) else { return refuse(8) }  // EBADF
+        guard object.isTransferable else { return refuse(28) }  // a device stays with its driver
         objects.append(object)
       }
       var streams: [WASIStream?] = []
@@ -244,6 +247,8 @@ enum ApusHostModule {
       MemoryReport.log()
       return []
     }
+    // Devices for driver programs (docs/DEVICES.md).
+    DeviceHostFunctions.define(in: linker, store: store, program: program, function: function)
     // Channels and handles (docs/IPC.md): the shared functions over the kernel's scheduler.
     let ipc = IPCContext(scheduler: KernelIPCScheduler.shared, handles: program.handles)
     ipc.define(in: linker, store: store)

@@ -216,10 +216,3 @@ func trapKindName(_ kind: UInt32) -> StaticString {
   }
 }
 
-extension TextBuffer {
-  /// A Swift string built at run time (names from a module). Not for long string literals of
-  /// the shared libraries: see `trapKindName`.
-  mutating func appendInterpolation(string: String) {
-    for byte in string.utf8 { append(byte: byte) }
-  }
-}

@@ -48,6 +48,9 @@ final class Program: TaskExitObserver {
   var waiter: Task?
   /// Why its last `spawn` failed, beyond the errno (`apus.spawn_error`): e.g. the decoder's message.
   var spawnError: [UInt8] = []
+  /// Whether its module came from the boot image (not a file): only such programs receive the
+  /// devices etc/capabilities grants to their name (a file anyone wrote may carry any name).
+  var fromBootImage = false
 
   /// Whether it reads the serial console (not a pipe or file): the console's ^C may stop what it waits for.
   var readsConsole: Bool {
@@ -208,6 +211,7 @@ enum Programs {
     }) else { return .failure(.noMemory) }
     let program = Program(pid: task.id, name: name, parent: parent, isInit: isInit, setup: setup)
     program.task = task
+    program.fromBootImage = module == nil
     created = program
     task.recordsExit = false
     task.logsExit = !quiet || isInit

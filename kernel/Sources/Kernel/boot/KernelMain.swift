@@ -30,7 +30,8 @@ func kernelMain(_ startInfoPhysical: UInt64) -> Never {
   breakpoint()
   guard InterruptStatistics.breakpoints == 1 else { panic("breakpoint trap did not return") }
 
-  startInterruptsAndProcessors(boot, features)
+  let acpi = startInterruptsAndProcessors(boot, features)
+  Devices.discover(boot, acpi)
   SelfTests.run(boot)
   UserTests.run(boot)
   BootPrograms.run(boot)
@@ -39,8 +40,9 @@ func kernelMain(_ startInfoPhysical: UInt64) -> Never {
   QemuExit.success()
 }
 
-/// Local APIC timer (100 Hz) on the boot CPU, then the other CPUs from the ACPI MADT.
-private func startInterruptsAndProcessors(_ boot: BootInfo, _ features: CPUFeatures) {
+/// Local APIC timer (100 Hz) on the boot CPU, then the other CPUs from the ACPI MADT (returned,
+/// with the IO APICs and the DSDT, for device discovery; nil without ACPI).
+private func startInterruptsAndProcessors(_ boot: BootInfo, _ features: CPUFeatures) -> ACPIProcessors? {
   LocalAPIC.initialize()
   LocalAPIC.startTimer(hertz: 100)
   let start = Clock.microsecondsSinceBoot()
@@ -55,7 +57,7 @@ private func startInterruptsAndProcessors(_ boot: BootInfo, _ features: CPUFeatu
   guard let processors = ACPIProcessors.discover(rsdpHint: boot.rsdpPhysical) else {
     Log.warning("acpi: no MADT found; using the boot CPU only")
     Scheduler.initialize(cpuCount: 1)
-    return
+    return nil
   }
   Scheduler.initialize(cpuCount: processors.count)
   Log.info("acpi: MADT lists \(processors.count) CPUs, local APIC \(hex: processors.localAPICAddress), IO APIC \(hex: processors.ioAPICAddress)")
@@ -63,4 +65,5 @@ private func startInterruptsAndProcessors(_ boot: BootInfo, _ features: CPUFeatu
     let online = SMP.startApplicationProcessors(processors, features: features)
     Log.info("smp: \(online) of \(processors.count) CPUs online")
   }
+  return processors
 }

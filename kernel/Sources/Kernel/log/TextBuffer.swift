@@ -135,3 +135,11 @@ struct LogMessage: ExpressibleByStringInterpolation {
     self.text = text
   }
 }
+
+extension TextBuffer {
+  /// A Swift string built at run time (names from a module). Not for long string literals of
+  /// the shared libraries: see `trapKindName` in KernelRuntime.
+  mutating func appendInterpolation(string: String) {
+    for byte in string.utf8 { append(byte: byte) }
+  }
+}

@@ -1,11 +1,25 @@
+/// One IO APIC of the MADT: its registers and the first GSI (global system interrupt) it serves.
+struct IOAPICEntry {
+  var address: UInt64
+  var firstGSI: UInt32
+}
+
 /// The little of ACPI the kernel needs now: the MADT's list of processors (local APIC IDs)
-/// for SMP start-up, and the local/IO APIC addresses.
+/// for SMP start-up, the local/IO APIC addresses, and where the DSDT is (devices/ reads the
+/// virtio-mmio devices from it).
 struct ACPIProcessors {
   static let capacity = 64
+  static let ioAPICCapacity = 4
   var apicIDs = InlineArray<64, UInt32>(repeating: 0)
   var count = 0
   var localAPICAddress: UInt64 = 0
-  var ioAPICAddress: UInt64 = 0
+  var ioAPICs = InlineArray<4, IOAPICEntry>(repeating: IOAPICEntry(address: 0, firstGSI: 0))
+  var ioAPICCount = 0
+  /// Physical address of the DSDT (0: none found).
+  var dsdtAddress: UInt64 = 0
+
+  /// The first IO APIC's address (0: none), for the boot log.
+  var ioAPICAddress: UInt64 { ioAPICCount > 0 ? ioAPICs[0].address : 0 }
 
   /// Finds the RSDP (from the boot info, else by scanning the BIOS area), then the MADT.
   /// Returns nil when the machine has no usable ACPI tables.
@@ -21,7 +35,30 @@ struct ACPIProcessors {
     guard let madt = findTable(root: root, entrySize: useXSDT ? 8 : 4, wanted: tag4("APIC")) else {
       return nil
     }
-    return parseMADT(madt)
+    var result = parseMADT(madt)
+    // The FADT points at the DSDT: 32-bit at offset 40, the 64-bit X_DSDT at 140 (ACPI 2+).
+    if let fadt = findTable(root: root, entrySize: useXSDT ? 8 : 4, wanted: tag4("FACP")) {
+      let length = KernelMemory.firmwareTable(fadt, length: 8).load(fromByteOffset: 4, as: UInt32.self)
+      let table = KernelMemory.firmwareTable(fadt, length: UInt64(length))
+      var dsdt = length >= 44 ? UInt64(table.loadUnaligned(fromByteOffset: 40, as: UInt32.self)) : 0
+      if length >= 148, case let wide = table.loadUnaligned(fromByteOffset: 140, as: UInt64.self), wide != 0 {
+        dsdt = wide
+      }
+      result.dsdtAddress = dsdt
+    }
+    return result
+  }
+
+  /// The DSDT's AML bytes (after its 36-byte header), or nil. The table stays mapped (firmware
+  /// memory in the direct map, read-only where the memory map left it out).
+  func dsdtBody() -> UnsafeRawBufferPointer? {
+    guard dsdtAddress != 0 else { return nil }
+    let header = KernelMemory.firmwareTable(dsdtAddress, length: 36)
+    guard header.loadUnaligned(fromByteOffset: 0, as: UInt32.self) == ACPIProcessors.tag4("DSDT") else { return nil }
+    let length = Int(header.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+    guard length > 36, length < 1 << 20 else { return nil }
+    let table = KernelMemory.firmwareTable(dsdtAddress, length: UInt64(length))
+    return UnsafeRawBufferPointer(start: table + 36, count: length - 36)
   }
 
   private static func parseMADT(_ physical: UInt64) -> ACPIProcessors {
@@ -42,8 +79,13 @@ struct ACPIProcessors {
           result.apicIDs[result.count] = apicID
           result.count += 1
         }
-      case 1 where entryLength >= 12:  // IO APIC
-        result.ioAPICAddress = UInt64(table.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+      case 1 where entryLength >= 12:  // IO APIC: id, reserved, address, first GSI
+        if result.ioAPICCount < ioAPICCapacity {
+          result.ioAPICs[result.ioAPICCount] = IOAPICEntry(
+            address: UInt64(table.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)),
+            firstGSI: table.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
+          result.ioAPICCount += 1
+        }
       case 5 where entryLength >= 12:  // 64-bit local APIC address override
         result.localAPICAddress = table.loadUnaligned(fromByteOffset: offset + 4, as: UInt64.self)
       default:

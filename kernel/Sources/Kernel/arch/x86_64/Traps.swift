@@ -68,6 +68,8 @@ func kernelTrap(_ frame: UnsafeMutablePointer<trap_frame>) {
   case UInt64(TLB.vector):
     TLB.servicePendingShootdown()
     LocalAPIC.endOfInterrupt()
+  case UInt64(Devices.firstVector)..<UInt64(Devices.firstVector + Devices.capacity):
+    Devices.handleInterrupt(vector: Int(vector))
   case UInt64(InterruptVector.spurious):
     break
   default:
