@@ -34,7 +34,7 @@ public struct InvokeCommand: ParsableCommand {
     public var explicitBoundsChecks = false
 
     @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
-    public var tier: CompilerTier = .tiered
+    public var tier: CompilerTier = .baseline
 
     public init() {}
 

@@ -16,7 +16,9 @@ public final class Engine {
         /// the VEX forms gain.
         public var disableAVX = false
         /// Which compiler tier produces the code.
-        public var tier: CompilerTier = .tiered
+        /// Baseline by default until the optimising tier's known miscompile is fixed: the
+        /// userspace program sha256sum prints a wrong digest on it (and so when tiered).
+        public var tier: CompilerTier = .baseline
         /// Tiered code: function entries plus loop iterations of a baseline function before it
         /// is optimised (0: at its first entry or loop header).
         public var tierUpThreshold = 10_000

@@ -29,7 +29,7 @@ public struct WasiTestCommand: ParsableCommand {
     public var explicitBoundsChecks = false
 
     @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
-    public var tier: CompilerTier = .tiered
+    public var tier: CompilerTier = .baseline
 
     @Flag(help: "Print a line for passing tests too.")
     public var verbose = false
