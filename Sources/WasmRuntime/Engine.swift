@@ -24,8 +24,7 @@ public final class Engine {
         public var tierUpThreshold = 10_000
         /// Tiered code with a threshold above zero: compile in the background (when the
         /// platform can: hosted, a compile thread) instead of on the thread that ran out.
-        /// Off by default until it has soaked: a test run that hung once (2026-12-07, not
-        /// reproduced in five later runs) had it on.
+        /// Off by default until it has soaked.
         public var backgroundTierUp = false
         /// Most stack that one host → wasm call may use (below the host's own frames).
         public var maxWasmStackBytes = 2 << 20
