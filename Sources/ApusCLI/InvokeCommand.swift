@@ -36,6 +36,9 @@ public struct InvokeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
     public var tier: CompilerTier = .baseline
 
+    @Option(help: ArgumentHelp("With --tier tiered: calls plus loop iterations before a function is recompiled by the optimising tier (0: at once).", valueName: "count"))
+    public var tierUpThreshold: Int = Engine.Configuration().tierUpThreshold
+
     public init() {}
 
     public func run() throws {
@@ -48,6 +51,7 @@ public struct InvokeCommand: ParsableCommand {
         var configuration = Engine.Configuration()
         configuration.boundsChecks = explicitBoundsChecks ? .explicit : .guardRegion
         configuration.tier = tier
+        configuration.tierUpThreshold = max(0, tierUpThreshold)
         let engine = Engine(platform: HostedPlatform.shared, configuration: configuration)
         let module: WasmModule
         do throws(WasmError) {

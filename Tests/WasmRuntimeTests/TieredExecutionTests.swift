@@ -143,4 +143,80 @@ import WasmFrontEnd
         #expect(tierUp.isOptimized(definedIndex: 0))
         #expect(tierUp.osrEntryCount == 1)
     }
+
+    /// Nested loops: the inner loop gets hot first, so on-stack replacement enters it in the
+    /// middle of an outer iteration. The outer loop's code before the inner loop must still run
+    /// on the outer loop's later iterations (an entry straight to the inner header once lost it).
+    /// `$stacked` keeps an operand pushed inside the outer loop below the inner one.
+    static let nestedLoops = """
+        (module
+          (func (export "nested") (param $n i32) (result i64)
+            (local $i i32) (local $j i32) (local $k i32) (local $acc i64) (local $row i64)
+            (loop $outer
+              (local.set $row (i64.extend_i32_u (i32.mul (local.get $i) (i32.const 3))))
+              (local.set $j (i32.const 0))
+              (loop $inner
+                (local.set $k (i32.const 0))
+                (loop $innermost
+                  (local.set $row (i64.add (local.get $row) (i64.extend_i32_u (local.get $k))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br_if $innermost (i32.lt_u (local.get $k) (i32.const 3))))
+                (local.set $row (i64.add (local.get $row) (i64.extend_i32_u (local.get $j))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_if $inner (i32.lt_u (local.get $j) (local.get $n))))
+              (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 31)) (local.get $row)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+            local.get $acc)
+          (func (export "stacked") (param $n i32) (result i64)
+            (local $i i32) (local $j i32) (local $acc i64) (local $row i64)
+            (loop $outer
+              local.get $acc
+              (local.set $row (i64.extend_i32_u (local.get $i)))
+              (local.set $j (i32.const 0))
+              (loop $inner
+                (local.set $row (i64.add (local.get $row) (i64.extend_i32_u (local.get $j))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_if $inner (i32.lt_u (local.get $j) (local.get $n))))
+              (i64.mul (i64.const 7))
+              local.get $row i64.add
+              local.set $acc
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))
+            local.get $acc))
+        """
+
+    static func expectedNested(_ n: UInt32) -> UInt64 {
+        var acc: UInt64 = 0
+        for i in 0..<n {
+            var row = UInt64(i * 3)
+            for j in 0..<n { row &+= 3 + UInt64(j) }
+            acc = acc &* 31 &+ row
+        }
+        return acc
+    }
+
+    static func expectedStacked(_ n: UInt32) -> UInt64 {
+        var acc: UInt64 = 0
+        for i in 0..<n {
+            var row = UInt64(i)
+            for j in 0..<n { row &+= UInt64(j) }
+            acc = acc &* 7 &+ row
+        }
+        return acc
+    }
+
+    @Test(arguments: [1, 2, 3, 7, 50, 1000])
+    func onStackReplacementInsideNestedLoops(threshold: Int) throws {
+        let instance = try Self.tiered(threshold: threshold).instantiate(Self.nestedLoops)
+        let nested = try #require(instance.function("nested"))
+        let stacked = try #require(instance.function("stacked"))
+        for n: UInt32 in [40, 1, 3, 200] {
+            #expect(try nested.call([.i32(n)]) == [.i64(Self.expectedNested(n))])
+            #expect(try stacked.call([.i32(n)]) == [.i64(Self.expectedStacked(n))])
+        }
+        let tierUp = try #require(instance.module.tierUp)
+        #expect(tierUp.isOptimized(definedIndex: 0))
+        #expect(tierUp.isOptimized(definedIndex: 1))
+    }
 }

@@ -27,6 +27,9 @@ public struct CompileCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only this function (its index, imports included).", valueName: "n"))
     public var function: UInt32?
 
+    @Option(help: ArgumentHelp("With --function: the on-stack-replacement entry into the loop at this byte offset (a `loop` instruction's offset in the module).", valueName: "offset"))
+    public var osrLoop: UInt32?
+
     @Option(help: ArgumentHelp("standard (the tier's pipeline) or none.", valueName: "standard|none"))
     public var passes: String = "standard"
 
@@ -37,6 +40,7 @@ public struct CompileCommand: ParsableCommand {
 
     public func validate() throws {
         guard passes == "standard" || passes == "none" else { throw ValidationError("--passes must be standard or none") }
+        if osrLoop != nil && function == nil { throw ValidationError("--osr-loop needs --function") }
     }
 
     public func run() throws {
@@ -64,8 +68,14 @@ public struct CompileCommand: ParsableCommand {
             if let function, function != index { continue }
             found = true
             do throws(WasmError) {
-                let ir = try buildOptimizedIR(module: module, context: context, configuration: configuration,
+                let ir: IRFunction
+                if let osrLoop {
+                    ir = try buildOSREntryIR(module: module, context: context, configuration: configuration,
+                                             definedIndex: position, loopOffset: osrLoop, pipeline: pipeline)
+                } else {
+                    ir = try buildOptimizedIR(module: module, context: context, configuration: configuration,
                                               body: body, functionIndex: index, pipeline: pipeline)
+                }
                 print(ir.textualForm, terminator: "")
                 if emit == .allocation {
                     let allocation = allocateRegisters(ir, registers: X64RegisterFile.allocatable)

@@ -104,17 +104,21 @@ struct DiffSetupError: Error {
 /// The Apus engine shared by all modules of a run.
 final class ApusSide {
     let tier: CompilerTier
+    /// The tier, and for tiered sides the threshold ("tiered@3"), as divergences name it.
+    let label: String
     let engine: Engine
 
     /// `explicitBoundsChecks` and `baselineISA` select the other code paths of the compiler:
     /// compares instead of guard regions, SSE2 fallbacks instead of SSSE3/SSE4.x instructions.
-    init(tier: CompilerTier = .baseline, explicitBoundsChecks: Bool = false, baselineISA: Bool = false) {
+    /// A tiered side with threshold 0 optimises every function at its first entry and enters the
+    /// first loop it reaches by on-stack replacement; a small non-zero threshold lets inner loops
+    /// get hot first, so the entry lands inside enclosing loops in the middle of an iteration.
+    init(tier: CompilerTier = .baseline, tierUpThreshold: Int = 0, explicitBoundsChecks: Bool = false, baselineISA: Bool = false) {
         self.tier = tier
+        label = tier == .tiered && tierUpThreshold != 0 ? tier.rawValue + "@" + String(tierUpThreshold) : tier.rawValue
         var configuration = Engine.Configuration()
         configuration.tier = tier
-        // Tiered: every function is optimised at its first entry and every loop entered by
-        // on-stack replacement at its first header, so each module crosses both transitions.
-        configuration.tierUpThreshold = 0
+        configuration.tierUpThreshold = tierUpThreshold
         configuration.boundsChecks = explicitBoundsChecks ? .explicit : .guardRegion
         configuration.forceBaselineISA = baselineISA
         engine = Engine(platform: HostedPlatform.shared, configuration: configuration)

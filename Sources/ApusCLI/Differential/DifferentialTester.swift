@@ -8,7 +8,7 @@ public struct Divergence {
     public var bytes: [UInt8]
     public var function: String
     public var arguments: [DiffValue]
-    /// Which Apus tier diverged ("baseline", "optimizing").
+    /// Which Apus tier diverged ("baseline", "optimizing", "tiered@2").
     public var tier: String = "baseline"
     public var apus: DiffOutcome
     public var wasmKit: DiffOutcome
@@ -41,18 +41,26 @@ public final class DifferentialTester {
     /// also compared with each other); `explicitBoundsChecks` and `baselineISA` configure Apus.
     public init(tiers: [CompilerTier] = CompilerTier.allCases, simdShare: Double = ModuleGenerator.defaultSIMDShare,
                 explicitBoundsChecks: Bool = false, baselineISA: Bool = false) {
-        apusTiers = tiers.map { ApusSide(tier: $0, explicitBoundsChecks: explicitBoundsChecks, baselineISA: baselineISA) }
+        apusTiers = tiers.flatMap { tier in
+            (tier == .tiered ? DifferentialTester.tieredThresholds : [0]).map {
+                ApusSide(tier: tier, tierUpThreshold: $0, explicitBoundsChecks: explicitBoundsChecks, baselineISA: baselineISA)
+            }
+        }
         self.simdShare = simdShare
     }
+
+    /// Tier-up thresholds the tiered tier runs with: at once, and after a few loop iterations
+    /// (generated loops run few), which enters loops nested in others by on-stack replacement.
+    static let tieredThresholds = [0, 2, 5]
 
     /// Runs the module for `seed`, adding to `summary`.
     public func run(seed: UInt64, into summary: inout DiffSummary) {
         let module = ModuleGenerator.generate(seed: seed, simdShare: simdShare)
         summary.modules += 1
         func diverge(_ function: String, _ arguments: [DiffValue], _ apus: DiffOutcome, _ wasmKit: DiffOutcome,
-                     tier: CompilerTier = .baseline) {
+                     tier: String = CompilerTier.baseline.rawValue) {
             summary.divergences.append(Divergence(seed: seed, bytes: module.bytes, function: function,
-                                                  arguments: arguments, tier: tier.rawValue, apus: apus, wasmKit: wasmKit))
+                                                  arguments: arguments, tier: tier, apus: apus, wasmKit: wasmKit))
         }
         if let error = ApusInstance.validate(module.bytes) {
             diverge("<validate>", [], .failed("generator produced an invalid module: " + error), .returned([]))
@@ -64,7 +72,7 @@ public final class DifferentialTester {
             do throws(DiffSetupError) {
                 apusInstances.append(try side.instantiate(module.bytes))
             } catch {
-                diverge("<instantiate>", [], .failed(error.message), .returned([]), tier: side.tier)
+                diverge("<instantiate>", [], .failed(error.message), .returned([]), tier: side.label)
                 return
             }
         }
@@ -84,11 +92,11 @@ public final class DifferentialTester {
                 for (side, instance) in zip(apusTiers, apusInstances) {
                     let actual = instance.call(export.name, arguments)
                     if !actual.matches(expected) {
-                        diverge(export.name, arguments, actual, expected, tier: side.tier)
+                        diverge(export.name, arguments, actual, expected, tier: side.label)
                         return  // later calls see state that may already differ
                     }
                     if let difference = DifferentialTester.memoryDifference(instance, wasmKitInstance) {
-                        diverge(export.name, arguments, .memory(difference.apus), .memory(difference.wasmKit), tier: side.tier)
+                        diverge(export.name, arguments, .memory(difference.apus), .memory(difference.wasmKit), tier: side.label)
                         return
                     }
                 }

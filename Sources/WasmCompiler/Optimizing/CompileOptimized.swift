@@ -16,8 +16,16 @@ public enum OptimizingCompilerLimits {
 public func buildOptimizedIR(module: Module, context: ValidationContext, configuration: CompilerConfiguration,
                              body: FunctionBody, functionIndex: UInt32,
                              pipeline: PassPipeline, immutableGlobals: [Bool]? = nil) throws(WasmError) -> IRFunction {
+    try buildOptimizedIR(module: module, context: context, configuration: configuration, body: body,
+                         functionIndex: functionIndex, pipeline: pipeline, immutableGlobals: immutableGlobals, osr: nil)
+}
+
+/// The same, or with `osr` the IR of an on-stack-replacement entry into one of its loops.
+func buildOptimizedIR(module: Module, context: ValidationContext, configuration: CompilerConfiguration,
+                      body: FunctionBody, functionIndex: UInt32, pipeline: PassPipeline, immutableGlobals: [Bool]? = nil,
+                      osr: OSREntryRequest?) throws(WasmError) -> IRFunction {
     var function = try WasmToIRTranslator.translate(module: module, context: context, configuration: configuration,
-                                                    body: body, functionIndex: functionIndex)
+                                                    body: body, functionIndex: functionIndex, osr: osr)
     do {
         // compileModule computes the table once per module; tools may leave it to us.
         try pipeline.run(&function, immutableGlobals: immutableGlobals ?? context.globals.map { !$0.isMutable })

@@ -7,6 +7,56 @@ struct OSREntryRequest {
     var frame: BaselineFrameMap
 }
 
+/// The state of an on-stack-replacement translation (see `enterLoopForOSR`).
+///
+/// The entry cannot simply jump to the target loop's header when that loop is nested: the
+/// code of each enclosing loop before the next inner one would become reachable only
+/// through the enclosing loop's back edge, after the header it defines values for (and the
+/// layout would no longer list definitions before uses). Instead the entry jumps to the
+/// outermost enclosing loop, and each loop of that chain gets an extra `entering` flag
+/// parameter (1 from the entry, 0 on its other edges) on which its header branches straight
+/// to the next loop of the chain. The CFG stays structured and reducible; the flag costs one
+/// test per iteration of an enclosing loop.
+struct OSRTranslationState {
+    var request: OSREntryRequest
+    /// Offsets of the loops that enclose the target loop (outermost first).
+    var enclosingLoops: [Int]
+    /// How many loops of the chain (the target included) have been entered.
+    var entered = 0
+    /// The block that jumps to the next loop of the chain: block 0, then each enclosing loop's
+    /// dispatch block.
+    var dispatch: IRBlockID = IRBlockID(0)
+    /// The operand stack just inside the last chain loop entered: the next one must find it
+    /// unchanged below its parameters (only the entry's loads and the loops' parameters carry
+    /// values past the skipped code).
+    var stackInside: [IRValue] = []
+    /// The locals just inside the last chain loop entered (its header's parameters): on the
+    /// entry's path they hold the loaded values, so its dispatch block passes them on.
+    var localsInside: [IRValue] = []
+
+    var isComplete: Bool { entered > enclosingLoops.count }
+}
+
+/// Offsets of the `loop` instructions enclosing the one at `loopOffset` in `body`, outermost
+/// first; nil when there is no loop there.
+func enclosingLoopOffsets(_ loopOffset: Int, module: Module, body: FunctionBody) -> [Int]? {
+    var reader = InstructionReader(module: module, body: body)
+    var open: [Int?] = []  // per open block/loop/if: the loop's offset, or nil
+    while !reader.isAtEnd {
+        let offset = reader.offset
+        guard let instruction = try? reader.next() else { return nil }
+        switch instruction {
+        case .loop:
+            if offset == loopOffset { return open.compactMap { $0 } }
+            open.append(offset)
+        case .block, .if: open.append(nil)
+        case .end: if !open.isEmpty { open.removeLast() }
+        default: break
+        }
+    }
+    return nil
+}
+
 /// Translates one validated function body into SSA IR in a single pass, validating each
 /// instruction with the front end's `FunctionValidator` as it goes.
 ///
@@ -26,8 +76,9 @@ struct WasmToIRTranslator {
     /// The block being filled, or nil in unreachable code.
     var current: IRBlockID?
     /// Building an on-stack-replacement entry: block 0 takes the baseline frame pointer and
-    /// jumps into this loop; the body before the loop is translated unreachable from it.
-    var osr: OSREntryRequest?
+    /// enters the requested loop (through its enclosing loops); the code before is translated
+    /// unreachable from it.
+    var osr: OSRTranslationState?
 
     /// An edge whose arguments are filled in when its forward target is closed.
     struct PendingEdge {
@@ -55,6 +106,9 @@ struct WasmToIRTranslator {
         var sawElse = false
         /// The frame was opened in unreachable code: it produces no IR.
         var dead = false
+        /// Loop: an enclosing loop of an on-stack-replacement entry's target; its header's last
+        /// parameter is the `entering` flag (0 on every edge but the entry's).
+        var hasEnteringFlag = false
 
         var branchTypes: [ValueType] { kind == .loop ? parameters : results }
     }
@@ -77,7 +131,13 @@ struct WasmToIRTranslator {
         var validator = try FunctionValidator(context: context, functionIndex: functionIndex, body: body)
         var translator = WasmToIRTranslator(module: module, context: context, configuration: configuration,
                                             functionIndex: functionIndex, type: validator.type)
-        translator.osr = osr
+        if let osr {
+            guard let chain = enclosingLoopOffsets(osr.loopOffset, module: module, body: body) else {
+                throw unsupported("no loop at offset \(osr.loopOffset) for on-stack replacement",
+                                  at: body.code.lowerBound, function: functionIndex)
+            }
+            translator.osr = OSRTranslationState(request: osr, enclosingLoops: chain)
+        }
         try translator.begin(body: body, validator: validator)
         var reader = InstructionReader(module: module, body: body)
         while !reader.isAtEnd {
@@ -95,8 +155,8 @@ struct WasmToIRTranslator {
             try translator.translate(instruction, at: offset)
         }
         try validator.finish(at: reader.offset)
-        if translator.osr != nil {
-            throw unsupported("no reachable loop at offset \(translator.osr!.loopOffset) for on-stack replacement",
+        if let osr = translator.osr, !osr.isComplete {
+            throw unsupported("no reachable loop at offset \(osr.request.loopOffset) for on-stack replacement",
                               at: body.code.lowerBound, function: functionIndex)
         }
         return translator.function
@@ -184,7 +244,7 @@ struct WasmToIRTranslator {
         let frame = frames[index]
         let carried = Array(stack[(stack.count - frame.branchTypes.count)...])
         if frame.kind == .loop {
-            return IREdge(frame.target!, carried + locals)
+            return IREdge(frame.target!, carried + locals + (frame.hasEnteringFlag ? [constant(0, .i32)] : []))
         }
         let target = frame.target ?? function.newBlock()
         frames[index].target = target
@@ -250,26 +310,68 @@ struct WasmToIRTranslator {
         startBlock(target)
     }
 
-    /// Fills block 0 of an on-stack-replacement entry: loads the loop's state (the operands
-    /// below and carried into the loop, every local) from the baseline frame and jumps to
-    /// `header`. The operands below the loop are used after it, so they become those loads.
-    mutating func enterFromBaselineFrame(_ header: IRBlockID, base: Int, _ request: OSREntryRequest) {
+    /// Whether the loop at `offset` is one the on-stack-replacement entry passes through (an
+    /// enclosing loop of the target, which gets the `entering` flag) or the target itself.
+    func osrRole(ofLoopAt offset: Int) -> (inChain: Bool, isTarget: Bool) {
+        guard let osr, !osr.isComplete else { return (false, false) }
+        return (osr.enclosingLoops.contains(offset), osr.request.loopOffset == offset)
+    }
+
+    /// Connects the loop just opened (`header`, its parameters and the locals' parameters
+    /// added, `stack` holding them above `base`) to the on-stack-replacement entry: the entry
+    /// (block 0 or the enclosing chain loop's dispatch block) jumps to `header` with the
+    /// loop's state loaded from the baseline frame. Throws when operands pushed inside an
+    /// enclosing loop of the chain are still on the stack (the skipped code defines them).
+    mutating func enterLoopForOSR(_ header: IRBlockID, base: Int, inChain: Bool, at offset: Int) throws(WasmError) {
+        guard var state = osr else { return }
         let framePointer = function.blocks[0].parameters[0]
-        func load(_ type: IRType, _ offset: Int32) -> IRValue {
-            function.append(function.entry, .frameLoad(offset), [framePointer], resultType: type)!
+        let source = state.dispatch
+        func load(_ type: IRType, _ frameOffset: Int32, in block: IRBlockID) -> IRValue {
+            function.append(block, .frameLoad(frameOffset), [framePointer], resultType: type)!
         }
-        for position in 0..<base {
-            stack[position] = load(function.type(of: stack[position]), request.frame.operandSlot(position))
+        if state.entered == 0 {
+            // The code before the first loop of the chain is dead: the operands below it are
+            // the entry's loads wherever they are used.
+            for position in 0..<base {
+                stack[position] = load(function.type(of: stack[position]), state.request.frame.operandSlot(position),
+                                       in: function.entry)
+            }
+        } else if Array(stack[0..<base]) != state.stackInside {
+            throw Self.unsupported("on-stack replacement: operands pushed inside an enclosing loop are live across loop \(offset)",
+                                   at: offset, function: function.functionIndex)
         }
         var arguments: [IRValue] = []
         for position in base..<stack.count {
-            arguments.append(load(function.type(of: stack[position]), request.frame.operandSlot(position)))
+            arguments.append(load(function.type(of: stack[position]), state.request.frame.operandSlot(position), in: source))
         }
-        for index in locals.indices {
-            arguments.append(load(function.type(of: locals[index]), request.frame.localOffsets[index]))
+        if state.entered == 0 {
+            for index in locals.indices {
+                arguments.append(load(function.type(of: locals[index]), state.request.frame.localOffsets[index], in: source))
+            }
+        } else {
+            arguments.append(contentsOf: state.localsInside)
         }
-        function.blocks[0].terminator = .jump(IREdge(header, arguments))
-        osr = nil
+        if inChain { arguments.append(function.append(source, .constant(1), resultType: .i32)!) }
+        function.blocks[source.id].terminator = .jump(IREdge(header, arguments))
+        if state.entered > 0 {
+            // The dispatch block sits between the code before this loop and its header.
+            function.layout.append(state.dispatch)
+        }
+        state.entered += 1
+        state.stackInside = stack
+        state.localsInside = locals
+        osr = state
+    }
+
+    /// In an enclosing loop of the chain (its header being filled): adds the `entering` flag
+    /// parameter's branch — to a dispatch block that `enterLoopForOSR` fills for the next loop
+    /// of the chain — and continues in the loop's body.
+    mutating func branchOnEnteringFlag(_ flag: IRValue) {
+        let dispatch = function.newBlock()
+        let body = function.newBlock()
+        terminate(.branch(flag, IREdge(dispatch), IREdge(body)))
+        osr!.dispatch = dispatch
+        startBlock(body)
     }
 
     // MARK: Instructions
@@ -290,16 +392,22 @@ struct WasmToIRTranslator {
         case .loop(let blockType):
             let (parameters, results) = blockSignature(blockType)
             let header = function.newBlock()
+            let role = osrRole(ofLoopAt: offset)
             var arguments = Array(stack[(stack.count - parameters.count)...])
             arguments.append(contentsOf: locals)
+            if role.inChain { arguments.append(constant(0, .i32)) }
             terminate(.jump(IREdge(header, arguments)))
             stack.removeLast(parameters.count)
             let base = stack.count
             for type in parameters { stack.append(function.addParameter(header, IRType(type))) }
             for index in locals.indices { locals[index] = function.addParameter(header, function.type(of: locals[index])) }
-            if let request = osr, request.loopOffset == offset { enterFromBaselineFrame(header, base: base, request) }
-            frames.append(Frame(kind: .loop, parameters: parameters, results: results, base: base, target: header))
+            let enteringFlag = role.inChain ? function.addParameter(header, .i32) : nil
+            if role.inChain || role.isTarget { try enterLoopForOSR(header, base: base, inChain: role.inChain, at: offset) }
+            var frame = Frame(kind: .loop, parameters: parameters, results: results, base: base, target: header)
+            frame.hasEnteringFlag = role.inChain
+            frames.append(frame)
             startBlock(header)
+            if let enteringFlag { branchOnEnteringFlag(enteringFlag) }
         case .if(let blockType):
             let (parameters, results) = blockSignature(blockType)
             let condition = pop()

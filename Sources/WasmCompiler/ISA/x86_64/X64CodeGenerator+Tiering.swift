@@ -93,6 +93,34 @@ extension X64CodeGenerator {
     }
 }
 
+extension X64CodeGenerator {
+    /// The request for an on-stack-replacement entry into the loop at `loopOffset`: the
+    /// baseline frame of `body` as this generator lays it out.
+    mutating func osrEntryRequest(_ body: FunctionBody, functionIndex: UInt32, loopOffset: UInt32) -> OSREntryRequest {
+        compilingOSREntry = true
+        let type = context.types[Int(context.functionTypeIndices[Int(functionIndex)])]
+        var localCount = type.parameters.count
+        for run in body.locals { localCount += Int(run.count) }
+        prepareFrame(body, functionIndex: functionIndex, type: type, localCount: localCount)
+        return OSREntryRequest(loopOffset: Int(loopOffset), frame: baselineFrameMap())
+    }
+}
+
+/// The IR of the on-stack-replacement entry into the loop at `loopOffset` (a `loop`
+/// instruction's byte offset) of defined function `definedIndex`, after `pipeline` (tools).
+public func buildOSREntryIR(module: Module, context: ValidationContext, configuration: CompilerConfiguration,
+                            definedIndex: Int, loopOffset: UInt32, pipeline: PassPipeline) throws(WasmError) -> IRFunction {
+    guard definedIndex >= 0, definedIndex < module.functionBodies.count else {
+        throw .invalid("no defined function \(definedIndex)", at: 0)
+    }
+    let body = module.functionBodies[definedIndex]
+    let functionIndex = UInt32(context.importedFunctionCount + definedIndex)
+    var generator = X64CodeGenerator(configuration: configuration, module: module, context: context)
+    let osr = generator.osrEntryRequest(body, functionIndex: functionIndex, loopOffset: loopOffset)
+    return try buildOptimizedIR(module: module, context: context, configuration: configuration, body: body,
+                                functionIndex: functionIndex, pipeline: pipeline, osr: osr)
+}
+
 /// The frame layout of a baseline activation as an on-stack-replacement entry sees it:
 /// byte offsets from the frame pointer it receives. ISA-neutral: each baseline tier describes
 /// its own frame this way.
@@ -150,24 +178,10 @@ public func compileTierUp(module: Module, context: ValidationContext, configurat
     }
     for _ in module.functionBodies { generator.functionLabels.append(generator.assembler.newLabel()) }
     generator.callsThroughFunctionTable = true
-    var osr: OSREntryRequest?
-    if let loopOffset = osrLoopOffset {
-        generator.compilingOSREntry = true
-        let type = context.types[Int(context.functionTypeIndices[Int(functionIndex)])]
-        var localCount = type.parameters.count
-        for run in body.locals { localCount += Int(run.count) }
-        generator.prepareFrame(body, functionIndex: functionIndex, type: type, localCount: localCount)
-        osr = OSREntryRequest(loopOffset: Int(loopOffset), frame: generator.baselineFrameMap())
-    }
+    let osr = osrLoopOffset.map { generator.osrEntryRequest(body, functionIndex: functionIndex, loopOffset: $0) }
     let pipeline = PassPipeline(verifyEachPass: configuration.verifyIR)
-    var function = try WasmToIRTranslator.translate(module: module, context: context, configuration: configuration,
-                                                    body: body, functionIndex: functionIndex, osr: osr)
-    do {
-        try pipeline.run(&function, immutableGlobals: context.globals.map { !$0.isMutable })
-    } catch {
-        throw WasmError.invalid("internal compiler error: IR verification failed \(error.message)", at: body.code.lowerBound,
-                                function: functionIndex)
-    }
+    let function = try buildOptimizedIR(module: module, context: context, configuration: configuration, body: body,
+                                        functionIndex: functionIndex, pipeline: pipeline, osr: osr)
     let allocation = allocateRegisters(function, registers: X64CodeGenerator.optimizingRegisters)
     _ = try generator.lowerOptimized(function, allocation: allocation, bindFunctionLabel: osr == nil)
     if let error = generator.deferredError { throw error }
