@@ -232,7 +232,8 @@ enum HostCallGates {
   /// Builds the gate page (once, after the heap and the scheduler exist).
   static func initialize() -> Bool {
     guard page == 0 else { return true }
-    guard let base = UserSpace.reserve(byteCount: pageSize),
+    // The kernel's page (owner 0), not the first program's that needed it: it outlives every program.
+    guard let base = UserSpace.reserve(byteCount: pageSize, owner: 0),
           UserSpace.commit(base, byteCount: pageSize, protection: .readWrite)
     else { return false }
     var stubs = [UInt8](repeating: 0xCC, count: Int(pageSize))  // int3 padding
