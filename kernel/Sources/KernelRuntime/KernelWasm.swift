@@ -102,7 +102,11 @@ enum KernelWasm {
       Scheduler.sleep(microseconds: 10_000)
       waited += 10_000
     }
-    return !task.killRequested
+    guard !task.killRequested else {
+      task.exitStatus = Programs.killedStatus  // killed while waiting to restart, not trapped
+      return false
+    }
+    return true
   }
 
   /// Compiles, instantiates and runs the module; returns the exit status: the code given to
