@@ -24,6 +24,9 @@ public final class Memory {
     /// The largest size (pages) a `grow` asked for and the engine's limit refused, for a
     /// system to say why a program ran out of memory (the declared maximum is the program's own).
     public private(set) var largestRefusedPages: UInt64?
+    /// The largest size (pages) a `grow` within the limit asked for that the platform could not
+    /// commit (the machine is out of memory), if any.
+    public private(set) var largestPagesRefusedForMemory: UInt64?
     private var reservation: UnsafeMutableRawPointer?
     private var reservedBytes = 0
     private var committedBytes = 0
@@ -94,7 +97,10 @@ public final class Memory {
             guard let reservation else { return nil }
             if newCommitted > committedBytes {
                 guard platform.commit(reservation + committedBytes, byteCount: newCommitted - committedBytes,
-                                      protection: .readWrite) else { return nil }
+                                      protection: .readWrite) else {
+                    largestPagesRefusedForMemory = max(largestPagesRefusedForMemory ?? 0, oldPages + deltaPages)
+                    return nil
+                }
                 committedBytes = newCommitted
             }
             setRecord(base: reservation, length: newBytes)
@@ -102,6 +108,7 @@ public final class Memory {
             guard let newBase = platform.reserve(byteCount: newCommitted) else { return nil }
             guard platform.commit(newBase, byteCount: newCommitted, protection: .readWrite) else {
                 platform.release(newBase, byteCount: newCommitted)
+                largestPagesRefusedForMemory = max(largestPagesRefusedForMemory ?? 0, oldPages + deltaPages)
                 return nil
             }
             let oldBytes = Int(byteCount)

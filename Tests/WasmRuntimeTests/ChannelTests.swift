@@ -158,6 +158,59 @@ import WasmFrontEnd
         #expect(throws: IPCError.badHandle) { try b.receive(into: table, blocking: false) }
     }
 
+    @Test func handOverAfterRestartFailsTheRequestInFlightOnce() throws {
+        let table = HandleTable()
+        let (client, server) = pair()
+        // A request the old instance took, one it never read, and a reply it sent before.
+        try client.send(bytes: [1], from: table)
+        try client.send(bytes: [2], from: table)
+        _ = try server.receive(into: table, blocking: false)
+        try server.send(bytes: [9], from: table)
+        server.handOverAfterRestart()
+        #expect(server.queuedCount == 0)  // the unread request is dropped
+        #expect(server.isOpen)
+        // The reply sent before still arrives, then the reset, once; then an ordinary wait.
+        #expect(try client.receive(into: table, blocking: false).bytes == [9])
+        #expect(throws: IPCError.peerRestarted) { try client.receive(into: table) }
+        #expect(throws: IPCError.wouldBlock) { try client.receive(into: table, blocking: false) }
+        #expect(IPCError.peerRestarted.errno == 15)
+        // A client that sends first was not waiting: the reset is forgotten.
+        server.handOverAfterRestart()
+        try client.send(bytes: [3], from: table)
+        #expect(try server.receive(into: table, blocking: false).bytes == [3])
+        try server.send(bytes: [4], from: table)
+        #expect(try client.receive(into: table, blocking: false).bytes == [4])
+    }
+
+    @Test func handOverWakesABlockedClient() throws {
+        let (client, server) = pair()
+        let result = Box<IPCError?>(nil)
+        let reader = JoinableThread {
+            do throws(IPCError) { _ = try client.receive(into: HandleTable()) } catch { result.value = error }
+        }
+        usleep(20_000)
+        server.handOverAfterRestart()
+        reader.join()
+        #expect(result.value == .peerRestarted)
+    }
+
+    @Test func startingOverGivesAFreshTablesHandles() throws {
+        let table = HandleTable()
+        let (first, _) = try endpointIn(table)
+        _ = try endpointIn(table)
+        try table.remove(first)
+        let (kept, _) = pair()
+        _ = try table.insert(.channelEndpoint(kept))
+        let taken = table.takeObjects { $0.channelEndpoint === kept }
+        #expect(taken.count == 1 && table.count == 1)
+        table.closeAllAndStartOver()
+        #expect(table.count == 0)
+        let fresh = HandleTable()
+        let (other, _) = pair()
+        #expect(try table.insert(taken[0]) == (try fresh.insert(.channelEndpoint(other))))
+        #expect(kept.isOpen)
+    }
+
     @Test func closingWakesABlockedReceiver() throws {
         let (a, b) = pair()
         let result = Box<IPCError?>(nil)

@@ -419,6 +419,32 @@ import WasmFrontEnd
         #expect(system.serviceFailure("kv")?.trap == .callStackExhausted)
     }
 
+    @Test func restartRepointsLinkedProgramsAndForgetsReleasedOnes() throws {
+        let system = try serviceSystem()
+        let bytes = try Self.module(Self.app)
+        let first = try system.link(program: "app", bytes: bytes, store: Store(engine: Engine(platform: HostedPlatform.shared)),
+                                    host: Linker())
+        var second: ProgramSystem.LinkedProgram? = try system.link(
+            program: "app", bytes: bytes, store: Store(engine: Engine(platform: HostedPlatform.shared)), host: Linker())
+        #expect(try call(first, "add", [.i32(1), .i32(2)]) == [0, 3])
+        #expect(try call(first, "crash").first == CrossCallStatus.trapped | TrapKind.unreachable.rawValue)
+        #expect(try call(try #require(second), "add", [.i32(1), .i32(1)]) == [CrossCallStatus.serviceFailed, 0])
+        // A released program's contexts are gone: the restart must not touch them.
+        second = nil
+        try system.restart("kv")
+        #expect(system.serviceFailure("kv")?.failed == false)
+        // The program linked before the trap reaches the fresh instance (its count starts over).
+        #expect(try call(first, "add", [.i32(2), .i32(2)]) == [0, 4])
+        #expect(calls(system) == .i32(1))
+        // And one linked after the restart reaches the same instance.
+        let third = try system.link(program: "app", bytes: bytes, store: Store(engine: Engine(platform: HostedPlatform.shared)),
+                                    host: Linker())
+        #expect(try call(third, "add", [.i32(3), .i32(3)]) == [0, 6])
+        #expect(calls(system) == .i32(2))
+        #expect(system.serviceNames == ["log", "kv"])
+        #expect(system.serviceState("kv") != nil && system.serviceState("app") == nil)
+    }
+
     @Test func linkChecksTheProgramLikeResolve() throws {
         let system = try serviceSystem()
         let store = Store(engine: Engine(platform: HostedPlatform.shared))
@@ -522,6 +548,18 @@ extension ProgramSystemTests {
         for bad in ["*: device=virtio-blk\n", "x: device=\n", "x: device=a/b\n", "x: device=" + String(repeating: "d", count: 33) + "\n"] {
             #expect(CapabilityManifest.parse(Array(bad.utf8)).failureValue?.line == 1)
         }
+    }
+
+    @Test func manifestRestartSetting() throws {
+        let text = "*: apus\nkv: restart\nvirtio-blk: device=virtio-blk restart restart\nclient: kv\n"
+        let manifest = try CapabilityManifest.parse(Array(text.utf8)).get()
+        #expect(manifest.restartsAfterTrap("kv") && manifest.restartsAfterTrap("virtio-blk"))
+        #expect(!manifest.restartsAfterTrap("client") && !manifest.restartsAfterTrap("*"))
+        #expect(!CapabilityManifest.unrestricted.restartsAfterTrap("kv"))
+        // A setting, not an import: nothing named "restart" becomes a module to load.
+        #expect(!manifest.namedModules.contains("restart"))
+        #expect(!manifest.permits("kv", module: "restart", function: "x"))
+        #expect(CapabilityManifest.parse(Array("*: restart\n".utf8)).failureValue?.line == 1)
     }
 }
 

@@ -5,7 +5,7 @@ struct Errno: Error, Equatable {
     var rawValue: UInt16
     init(_ rawValue: UInt16) { self.rawValue = rawValue }
 
-    static let badFileDescriptor = Errno(8), child = Errno(12), exists = Errno(20), fault = Errno(21)
+    static let badFileDescriptor = Errno(8), child = Errno(12), connectionReset = Errno(15), exists = Errno(20), fault = Errno(21)
     static let invalid = Errno(28), io = Errno(29), isDirectory = Errno(31), noEntry = Errno(44)
     static let noExec = Errno(45), noMemory = Errno(48), notDirectory = Errno(54), notEmpty = Errno(55)
     static let notPermitted = Errno(63), range = Errno(68), noSuchProcess = Errno(71), notCapable = Errno(76)
@@ -16,6 +16,7 @@ struct Errno: Error, Equatable {
         case 6: return "try again"
         case 8: return "bad file descriptor"
         case 12: return "no such child process"
+        case 15: return "connection reset (the other end was restarted)"
         case 20: return "file exists"
         case 21: return "bad address"
         case 28: return "invalid argument"

@@ -3,10 +3,13 @@
 // requests (docs/DEVICES.md, "Block protocol"). Several commands may follow each other:
 // `blk write 7 hi read 7` (one driver for all). `check` shows that blk itself may not open the
 // device and has the driver try what the kernel must refuse; `hang` kills the driver while it
-// waits for an interrupt (the device is reset and free again). Kernel only (channels, devices).
+// waits for an interrupt (the device is reset and free again). `crash` makes the driver trap
+// with the request in flight (the driver is started with `--trap-requests`): with
+// `virtio-blk: restart` in etc/capabilities the kernel restarts it, the request fails with
+// ECONNRESET and the next ones are served by the new instance. Kernel only (channels, devices).
 
 func usage() -> Never {
-    printError("usage: blk info | read SECTOR [COUNT] | write SECTOR TEXT | flush | check  (several may follow) | hang")
+    printError("usage: blk info | read SECTOR [COUNT] | write SECTOR TEXT | flush | check | crash  (several may follow) | hang")
     exit(2)
 }
 
@@ -39,7 +42,9 @@ func shown(_ bytes: ArraySlice<UInt8>) -> String {
         let arguments = commandLineArguments()
         guard arguments.count > 1 else { usage() }
         var checking = false
+        var crashing = false
         for word in arguments[1...] where word == "check" { checking = true }
+        for word in arguments[1...] where word == "crash" { crashing = true }
         if checking {
             // Not in etc/capabilities for any device: the kernel refuses.
             if case .failure(let error) = Device.open("virtio-blk") {
@@ -54,7 +59,8 @@ func shown(_ bytes: ArraySlice<UInt8>) -> String {
             exit(1)
         }
         let hanging = arguments[1] == "hang"
-        let driverArguments = hanging ? ["virtio-blk", "--wait-forever"] : checking ? ["virtio-blk", "--check-refusals"] : ["virtio-blk"]
+        var driverArguments = hanging ? ["virtio-blk", "--wait-forever"] : checking ? ["virtio-blk", "--check-refusals"] : ["virtio-blk"]
+        if crashing { driverArguments.append("--trap-requests") }
         let pid: Int32
         switch Apus.spawn("virtio-blk", arguments: driverArguments, handing: [theirs]) {
         case .success(let started): pid = started
@@ -132,6 +138,18 @@ func shown(_ bytes: ArraySlice<UInt8>) -> String {
             } else if command == "flush" {
                 _ = ask(request(4))
                 print("blk: flushed")
+            } else if command == "crash" {
+                if let error = mine.send(request(255)) {
+                    printError("blk: send: " + error.message)
+                    exit(1)
+                }
+                switch mine.receive(capacity: 8 + 64 * 512) {
+                case .failure(let error):
+                    print("blk: the driver trapped with the request in flight: " + error.message)
+                case .success:
+                    printError("blk: the driver answered the trap request")
+                    exit(1)
+                }
             } else if command == "check" {
                 // Done by the driver at its start (--check-refusals); a request shows it still serves.
                 _ = ask(request(1))

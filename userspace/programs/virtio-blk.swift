@@ -7,6 +7,8 @@
 // 512-byte sectors. It ends when that channel closes; the kernel then resets the device.
 // `--check-refusals` first tries what a driver must not be able to do and reports the errnos;
 // `--wait-forever` waits for an interrupt that never comes (a kill must still end it).
+// `--trap-requests` makes it answer operation 255 by trapping with a read in flight on the
+// device (tests of the kernel's restart of a driver marked `restart` in etc/capabilities).
 
 /// virtio-mmio registers and virtio-blk constants (virtio 1.2, sections 4.2.2 and 5.2).
 enum Virtio {
@@ -27,6 +29,8 @@ enum Virtio {
 /// The block protocol's operations (first byte of a request).
 enum BlockOperation {
     static let info: UInt8 = 1, read: UInt8 = 2, write: UInt8 = 3, flush: UInt8 = 4
+    /// Tests only (`--trap-requests`): the driver traps with a device request in flight.
+    static let trapOnPurpose: UInt8 = 255
     static let sectorSize = 512
     /// Sectors one request may move (32 KiB: well inside a channel message).
     static let maximumSectors = 64
@@ -93,7 +97,9 @@ struct BlockDevice {
 
     /// One request: the header, the data (if any) and the status byte, then the wait for its
     /// completion. Returns the errno for the client (0 success, 29 io, 58 notsup, …).
-    func perform(type: UInt32, sector: UInt64, dataLength: UInt32, deviceWritesData: Bool) -> UInt16 {
+    /// `trapInFlight` (tests): trap once the request is with the device, before its completion.
+    func perform(type: UInt32, sector: UInt64, dataLength: UInt32, deviceWritesData: Bool,
+                 trapInFlight: Bool = false) -> UInt16 {
         var header: [UInt8] = []
         appendLittle(&header, UInt64(type), 4)
         appendLittle(&header, 0, 4)
@@ -106,6 +112,7 @@ struct BlockDevice {
         }
         segments.append(DMASegment(buffer: buffer, offset: 16, length: 1, deviceWrites: true))
         guard case .success(let id) = device.submit(0, segments) else { return 29 }
+        if trapInFlight { fatalError() }
         // Completion: reap until ours comes back, waiting for the interrupt in between.
         var waited = 0
         while true {
@@ -127,8 +134,8 @@ struct BlockDevice {
         }
     }
 
-    /// Answers one request message.
-    func serve(_ request: [UInt8]) -> [UInt8] {
+    /// Answers one request message (`trapRequests`: operation 255 traps on purpose).
+    func serve(_ request: [UInt8], trapRequests: Bool) -> [UInt8] {
         var reply: [UInt8] = []
         func answer(_ errno: UInt16) -> [UInt8] {
             var bytes: [UInt8] = []
@@ -146,6 +153,10 @@ struct BlockDevice {
             appendLittle(&reply, UInt64(BlockOperation.sectorSize), 4)
             appendLittle(&reply, (canFlush ? 1 : 0) | (isReadOnly ? 2 : 0), 4)
             return reply
+        }
+        if operation == BlockOperation.trapOnPurpose, trapRequests {
+            _ = perform(type: Virtio.typeIn, sector: 0, dataLength: UInt32(BlockOperation.sectorSize),
+                        deviceWritesData: true, trapInFlight: true)
         }
         if operation == BlockOperation.flush {
             guard canFlush else { return answer(0) }  // nothing is cached: writes are durable
@@ -228,9 +239,11 @@ func checkRefusals(_ device: Device) {
             let error = device.waitForInterrupt()
             fail("the wait ended: " + (error?.message ?? "an interrupt"))
         }
+        var trapRequests = false
+        for word in arguments.dropFirst() where word == "--trap-requests" { trapRequests = true }
         let client = Channel.inherited(0)
         while case .success(let request) = client.receive(capacity: 24 + BlockOperation.maximumSectors * BlockOperation.sectorSize) {
-            if let error = client.send(block.serve(request.bytes)) { fail("cannot answer: " + error.message) }
+            if let error = client.send(block.serve(request.bytes, trapRequests: trapRequests)) { fail("cannot answer: " + error.message) }
         }
         device.close()
     }

@@ -73,6 +73,10 @@ final class ChannelState {
     /// `queues[side]`: messages waiting for endpoint `side`.
     var queues = [MessageQueue(), MessageQueue()]
     var closed = [false, false]
+    /// `restarted[side]`: the program holding the other end was restarted after a trap
+    /// (`handOverAfterRestart`); `side`'s next receive that finds nothing queued reports it
+    /// once, its next send forgets it (a client that sends first was not waiting for a reply).
+    var restarted = [false, false]
     /// Threads blocked in `monitor.wait()` (so that `wakeAll` is skipped when nobody waits).
     var waiters = 0
 
@@ -145,6 +149,29 @@ public final class ChannelEndpoint {
         }
     }
 
+    /// This end passes to a restarted instance of the program that held it (the kernel's
+    /// supervisor, after a trap): the messages queued for it — requests the trapped instance
+    /// never answered — are dropped, and the peer's next receive fails with `.peerRestarted`
+    /// (waking it if it waits), so a client never waits for an answer that cannot come.
+    public func handOverAfterRestart() {
+        let monitor = state.monitor
+        monitor.lock()
+        let dropped = state.queues[side].removeAll()
+        state.restarted[peer] = true
+        state.announceChange()
+        monitor.unlock()
+        for message in dropped {
+            for object in message?.objects ?? [] { object.close() }
+        }
+    }
+
+    /// Whether this end is still open (not closed by its holder).
+    public var isOpen: Bool {
+        state.monitor.lock()
+        defer { state.monitor.unlock() }
+        return !state.closed[side]
+    }
+
     /// Number of messages waiting for this endpoint.
     public var queuedCount: Int {
         state.monitor.lock()
@@ -175,6 +202,7 @@ public final class ChannelEndpoint {
                 monitor.unlock()
                 throw .peerClosed
             }
+            state.restarted[side] = false
             if state.queues[peer].count < limits.queuedMessages { break }
             if !blocking {
                 monitor.unlock()
@@ -220,6 +248,11 @@ public final class ChannelEndpoint {
             if state.closed[side] {
                 monitor.unlock()
                 throw .badHandle
+            }
+            if state.restarted[side] {
+                state.restarted[side] = false
+                monitor.unlock()
+                throw .peerRestarted
             }
             if state.closed[peer] {
                 monitor.unlock()

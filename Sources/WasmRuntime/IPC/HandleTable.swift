@@ -19,6 +19,9 @@ public enum IPCError: Error, Equatable, Sendable {
     case fault
     /// The platform ended a wait (`IPCMonitor.wait` returned false). EINTR.
     case interrupted
+    /// The program at the other end trapped and the kernel restarted it: the requests it had
+    /// not answered are lost (reported once, to the next receive). ECONNRESET.
+    case peerRestarted
 
     /// The WASI errno guests see.
     public var errno: UInt32 {
@@ -31,6 +34,7 @@ public enum IPCError: Error, Equatable, Sendable {
         case .invalidArgument: return IPCErrno.inval
         case .fault: return IPCErrno.fault
         case .interrupted: return IPCErrno.intr
+        case .peerRestarted: return IPCErrno.connreset
         }
     }
 }
@@ -40,6 +44,7 @@ public enum IPCErrno {
     public static let success: UInt32 = 0
     public static let again: UInt32 = 6
     public static let badf: UInt32 = 8
+    public static let connreset: UInt32 = 15
     public static let fault: UInt32 = 21
     public static let intr: UInt32 = 27
     public static let inval: UInt32 = 28
@@ -195,6 +200,28 @@ public final class HandleTable {
     public func remove(_ handle: Handle) throws(IPCError) {
         let object = try take(handle)
         object.close()
+    }
+
+    /// Removes the objects `keep` selects without closing them (what a restarted program
+    /// keeps), in slot order.
+    public func takeObjects(where keep: (KernelObject) -> Bool) -> [KernelObject] {
+        var taken: [KernelObject] = []
+        for index in slots.indices {
+            if let object = slots[index].object, keep(object) {
+                taken.append(object)
+                vacate(index)
+            }
+        }
+        return taken
+    }
+
+    /// Closes every handle and forgets every slot, so the next objects get a fresh table's
+    /// handles (4096, 4097, …): for a program the kernel starts again after a trap, whose new
+    /// instance never saw the old handles (they cannot be stale for it).
+    public func closeAllAndStartOver() {
+        closeAll()
+        slots = []
+        freeSlots = []
     }
 
     /// Closes every handle (a program exiting). Objects are closed after the table is

@@ -28,6 +28,8 @@ public struct CapabilityManifest {
     private var memoryLimits: [ExactName: UInt64] = [:]
     /// `device=CLASS` grants: the devices (by class, e.g. `virtio-blk`) a program may open.
     private var deviceGrants: [ExactName: [String]] = [:]
+    /// `restart` settings: programs and services the kernel starts again after a trap.
+    private var restartable: [ExactName] = []
     /// True for `unrestricted`: every import is allowed.
     public private(set) var allowsEverything = false
 
@@ -76,6 +78,17 @@ public struct CapabilityManifest {
     /// program at a time).
     public mutating func grantDevice(_ program: String, device: String) {
         deviceGrants[ExactName(program), default: []].append(device)
+    }
+
+    /// Whether `program` (a driver or other program, or a service) is restarted after a trap
+    /// (its own `restart` setting; never implied by `*` or `unrestricted`).
+    public func restartsAfterTrap(_ program: String) -> Bool {
+        restartable.contains(ExactName(program))
+    }
+
+    /// Marks `program` as restarted after a trap.
+    public mutating func setRestartsAfterTrap(_ program: String) {
+        if !restartsAfterTrap(program) { restartable.append(ExactName(program)) }
     }
 
     /// `64K`, `512M`, `2G` or plain bytes; nil if malformed or above 4 GiB (wasm32's maximum).
@@ -128,6 +141,7 @@ public struct CapabilityManifest {
     /// kv-client: kv                      # and kv-client every function of service kv
     /// big: memory=1G                      # a setting: big may grow its memory to 1 GiB
     /// virtio-blk: device=virtio-blk       # a grant: virtio-blk may open the block device
+    /// kv: restart                         # a setting: the kernel restarts kv after a trap
     /// ```
     public static func parse(_ text: [UInt8]) -> Result<CapabilityManifest, ManifestError> {
         var manifest = CapabilityManifest()
@@ -161,6 +175,11 @@ public struct CapabilityManifest {
                           let name = String(validating: device, as: UTF8.self)
                     else { return fail("device=CLASS expects a device class such as virtio-blk") }
                     manifest.grantDevice(program, device: name)
+                    continue
+                }
+                if word == Array("restart".utf8) {
+                    guard program != "*" else { return fail("restart is a setting of one program, not of every program (*)") }
+                    manifest.setRestartsAfterTrap(program)
                     continue
                 }
                 guard let entry = String(validating: word, as: UTF8.self) else { return fail("not UTF-8") }

@@ -27,6 +27,10 @@ public final class ProgramSystem {
     private var instances: [ExactName: Instance] = [:]
     private var services: [ExactName: ServiceRecord] = [:]
     private var links: [CrossCallLink] = []
+    /// The imports of programs linked in foreign stores (`link`), by link number: `restart`
+    /// repoints them too. A `LinkedProgram` removes its own when it goes.
+    private var foreignLinks: [UInt64: [CrossCallLink]] = [:]
+    private var nextForeignLink: UInt64 = 1
     private var trampolines: [CodeMemory] = []
     private var contexts: [UnsafeMutableRawPointer] = []
     /// A zero-length `VMMemory`: the caller memory of a trampoline until its importer exists.
@@ -48,22 +52,29 @@ public final class ProgramSystem {
 
     /// A program instantiated by `link` in a store of its own, with what its imports of
     /// services need: keep it as long as the instance runs (the trampolines and their contexts
-    /// go with it).
+    /// go with it). Not thread-safe with `link` and `restart`: the host lets it go where it
+    /// serialises those (the kernel: under its link lock).
     public final class LinkedProgram {
         public let instance: Instance
         fileprivate let trampolines: [CodeMemory]
         fileprivate let contexts: [UnsafeMutableRawPointer]
         fileprivate let vmData: VMDataAllocator
+        /// The system that repoints its imports on `restart`, and the number it knows them by.
+        private let system: ProgramSystem
+        private let linkNumber: UInt64
 
         fileprivate init(instance: Instance, trampolines: [CodeMemory], contexts: [UnsafeMutableRawPointer],
-                         vmData: VMDataAllocator) {
+                         vmData: VMDataAllocator, system: ProgramSystem, linkNumber: UInt64) {
             self.instance = instance
             self.trampolines = trampolines
             self.contexts = contexts
             self.vmData = vmData
+            self.system = system
+            self.linkNumber = linkNumber
         }
 
         deinit {
+            system.foreignLinks.removeValue(forKey: linkNumber)
             for context in contexts { vmData.deallocate(context) }
         }
     }
@@ -72,6 +83,7 @@ public final class ProgramSystem {
     private final class ForeignLinks {
         var trampolines: [CodeMemory] = []
         var contexts: [UnsafeMutableRawPointer] = []
+        var links: [CrossCallLink] = []
     }
 
     /// One import of a service function by one instance.
@@ -134,8 +146,11 @@ public final class ProgramSystem {
         }
         let foreign = ForeignLinks()
         let instance = try instantiate(node, in: store, host: host, graph: extendedGraph, foreign: foreign)
+        let linkNumber = nextForeignLink
+        nextForeignLink += 1
+        if !foreign.links.isEmpty { foreignLinks[linkNumber] = foreign.links }
         return LinkedProgram(instance: instance, trampolines: foreign.trampolines, contexts: foreign.contexts,
-                             vmData: store.engine.vmData)
+                             vmData: store.engine.vmData, system: self, linkNumber: linkNumber)
     }
 
     deinit {
@@ -155,7 +170,19 @@ public final class ProgramSystem {
         return (failed, failed ? TrapKind(rawValue: kind) : nil)
     }
 
-    /// Instantiates service `name` afresh and directs every importer to the new instance.
+    /// The names of the services, in instantiation order.
+    public var serviceNames: [String] {
+        graph.instantiationOrder.filter { services[ExactName($0)] != nil }
+    }
+
+    /// The service's `VMServiceStateLayout` record (user memory in the kernel): a host that
+    /// restarts a service while other threads may call it takes its `busy` word first, so no
+    /// call is inside the old instance while importers are repointed.
+    public func serviceState(_ name: String) -> UnsafeMutableRawPointer? { services[ExactName(name)]?.state }
+
+    /// Instantiates service `name` afresh and directs every importer to the new instance:
+    /// those the system instantiated and the programs `link` made (while they live). On error
+    /// the service keeps its old instance and stays failed.
     public func restart(_ name: String) throws(ProgramError) {
         guard let service = services[ExactName(name)], let node = graph.node(name) else { throw .unknownProgram(name) }
         let home = separateServiceStores ? Store(engine: store.engine) : store
@@ -165,6 +192,11 @@ public final class ProgramSystem {
         instances[ExactName(name)] = instance
         for link in links where ExactName(link.service) == ExactName(name) {
             try point(link.context, at: instance, in: home, export: link.export, service: name)
+        }
+        for programLinks in foreignLinks.values {
+            for link in programLinks where ExactName(link.service) == ExactName(name) {
+                try point(link.context, at: instance, in: home, export: link.export, service: name)
+            }
         }
         service.state.storeBytes(of: UInt32(0), toByteOffset: VMServiceStateLayout.failed, as: UInt32.self)
         service.state.storeBytes(of: UInt32(0), toByteOffset: VMServiceStateLayout.trapKind, as: UInt32.self)
@@ -291,8 +323,8 @@ public final class ProgramSystem {
         context.storeBytes(of: emptyMemory, toByteOffset: VMCrossCallContextLayout.callerMemory,
                            as: UnsafeMutableRawPointer.self)
         try point(context, at: record.instance, in: record.store, export: export, service: service.name)
-        // Contexts of foreign programs are not repointed by `restart` (they may be gone).
-        if foreign == nil { links.append(CrossCallLink(context: context, service: service.name, export: export)) }
+        let link = CrossCallLink(context: context, service: service.name, export: export)
+        if let foreign { foreign.links.append(link) } else { links.append(link) }
 
         let importType = resultsThroughPointer ? ProgramGraph.resultsPointerImportType(for: exported)
             : ProgramGraph.importType(for: exported, kind: .service)

@@ -15,7 +15,9 @@ import WasmRuntime
 ///   takes the service atomically (a concurrent caller on another CPU gets `serviceBusy` and
 ///   retries) and runs it on the caller's stack, with the caller's stack limit and activation.
 /// - A trap in a service returns `trapped | kind` to the caller and marks the service failed
-///   (later calls: `serviceFailed`); the kernel does not restart services yet.
+///   (later calls: `serviceFailed`). Services marked `restart` in the manifest are started
+///   afresh by the task `services` (`ServiceSupervisor`, within a `RestartBudget`); the others
+///   stay failed.
 /// - Services may import nothing from the host (no WASI, no `apus`) for now.
 enum KernelServices {
   /// The manifest of the boot image (nil: none — then programs may import only host modules).
@@ -89,6 +91,15 @@ enum KernelServices {
     }
   }
 
+  /// Lets go of a linked program (its trampolines and their contexts) under the link lock: a
+  /// restart repoints the imports of every linked program that still exists.
+  static func release(_ linked: inout ProgramSystem.LinkedProgram?) {
+    guard linked != nil else { return }
+    WASILock.acquire()
+    linked = nil
+    WASILock.release()
+  }
+
   /// Instantiates the services of `serviceImage` for the task `services`.
   private static func startServices(configuration: Engine.Configuration) -> Result<ProgramSystem, ProgramError> {
     let owner: Task
@@ -97,11 +108,16 @@ enum KernelServices {
     } else {
       var taskName = TaskName()
       taskName.append("services")
-      guard let task = Scheduler.spawnKernelTask(named: taskName, { while true { Scheduler.block() } }) else {
+      // It restarts services itself (`ServiceSupervisor`): their start functions run in ring 3, so
+      // it has FPU state like a program's task.
+      guard let task = Scheduler.spawnKernelTask(named: taskName, fpu: true, { ServiceSupervisor.run() }) else {
         return .failure(.instantiationFailed(module: "services", message: "no memory for the services task"))
       }
       self.owner = task
       owner = task
+      if let manifest, serviceImage.entries.contains(where: { manifest.restartsAfterTrap($0.name) }) {
+        WasmTrapHandler.trapWatcher = task
+      }
     }
     let current = Scheduler.currentTask
     current.allocationOwner = owner

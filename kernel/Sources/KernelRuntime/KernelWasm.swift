@@ -45,25 +45,68 @@ enum KernelWasm {
     var configuration = Engine.Configuration()
     configuration.memoryPageLimit = code.pageLimit
     configure(&configuration)
-    // The runtime writes VM data, code and linear memory directly: one user-access window for
-    // all of it. The engine outlives every other runtime object, which `execute` releases
-    // before it returns.
-    task.exitStatus = UserAccess.open {
-      let start = Clock.microsecondsSinceBoot()
-      let engine = Engine(platform: KernelPlatform.shared, configuration: configuration)
-      if program.isVerbose {
-        Log.info("\(task: task): wasm: engine ready in \((Clock.microsecondsSinceBoot() - start) / 1000) ms")
+    // The channel ends it was started with: a program marked `restart` keeps them across restarts.
+    let startChannels = program.setup.inheritedObjects.compactMap { $0.channelEndpoint }
+    var budget = RestartBudget()
+    while true {
+      // The runtime writes VM data, code and linear memory directly: one user-access window for
+      // all of it. The engine outlives every other runtime object, which `execute` releases
+      // before it returns.
+      task.exitStatus = UserAccess.open {
+        let start = Clock.microsecondsSinceBoot()
+        let engine = Engine(platform: KernelPlatform.shared, configuration: configuration)
+        if program.isVerbose {
+          Log.info("\(task: task): wasm: engine ready in \((Clock.microsecondsSinceBoot() - start) / 1000) ms")
+        }
+        return withExtendedLifetime(engine) { execute(program, code, engine, task) }
       }
-      return withExtendedLifetime(engine) { execute(program, code, engine, task) }
+      Programs.lock.withLock { program.memory = nil }
+      program.wasi = nil
+      guard prepareRestart(program, task, &budget, startChannels: startChannels) else { break }
     }
-    Programs.lock.withLock { program.memory = nil }
-    program.wasi = nil
     // Its streams (pipe ends among them) are let go with its context.
     program.setup.standardStreams = [nil, nil, nil]
     // Its channel ends close: peers see the channel closed, blocked peers wake up.
     program.handles.closeAll()
     program.setup.inheritedObjects = []
     program.ipc = nil
+  }
+
+  /// After a trap of a program marked `restart` in etc/capabilities (a driver, say), within its
+  /// `RestartBudget`: closes what the trapped instance held (a device is reset and released)
+  /// except the open channel ends it was started with, which pass to the next instance — their
+  /// peers' next receive fails with ECONNRESET (the requests in flight are lost) — and waits
+  /// the back-off. False when the program ends instead (no trap, a kill, the budget spent).
+  private static func prepareRestart(_ program: Program, _ task: Task, _ budget: inout RestartBudget,
+                                     startChannels: [ChannelEndpoint]) -> Bool {
+    guard let kind = program.trapKind, !program.killed, !task.killRequested,
+          KernelServices.manifest?.restartsAfterTrap(program.name.string) == true
+    else { return false }
+    let reason = trapKindName(kind)
+    guard let (number, delay) = budget.next(now: Clock.microsecondsSinceBoot()) else {
+      Log.warning("\(task: task): trapped (\(reason)) again: \(RestartBudget.limit) restarts within \(RestartBudget.windowMicroseconds / 1_000_000) s, not restarted again")
+      return false
+    }
+    let kept = program.handles.takeObjects { object in
+      guard let endpoint = object.channelEndpoint, endpoint.isOpen else { return false }
+      return startChannels.contains { $0 === endpoint }
+    }
+    program.handles.closeAllAndStartOver()
+    for object in kept { object.channelEndpoint?.handOverAfterRestart() }
+    program.setup.inheritedObjects = kept
+    program.trapKind = nil
+    program.exitCode = nil
+    Log.warning("\(task: task): trapped (\(reason)); restarting in \(delay / 1000) ms (restart \(number) of at most \(RestartBudget.limit) within \(RestartBudget.windowMicroseconds / 1_000_000) s)")
+    var waited: UInt64 = 0
+    while waited < delay, !task.killRequested {
+      Scheduler.sleep(microseconds: 10_000)
+      waited += 10_000
+    }
+    guard !task.killRequested else {
+      task.exitStatus = Programs.killedStatus  // killed while waiting to restart, not trapped
+      return false
+    }
+    return true
   }
 
   /// Compiles, instantiates and runs the module; returns the exit status: the code given to
@@ -95,7 +138,7 @@ enum KernelWasm {
     // A program that imports other programs is linked against the running services; the
     // link (trampolines, contexts) must live as long as the instance.
     var linked: ProgramSystem.LinkedProgram?
-    defer { withExtendedLifetime(linked) {} }
+    defer { KernelServices.release(&linked) }
     let instance: Instance
     if KernelServices.hasDependencies(decoded) {
       switch KernelServices.link(name, bytes: bytes, store: store, host: linker) {
@@ -170,6 +213,9 @@ enum KernelWasm {
   /// "pid 7 (big): memory.grow to 300 pages refused: the limit is 256 pages (16 MiB) …" when the
   /// program asked for more memory than it may have (its own view: memory.grow returned -1).
   private static func reportRefusedGrowth(_ memory: Memory, _ task: Task) {
+    if let wanted = memory.largestPagesRefusedForMemory {
+      Log.warning("\(task: task): memory.grow to \(wanted) pages refused: out of memory (the machine's free memory is promised to programs and the kernel)")
+    }
     guard let wanted = memory.largestRefusedPages else { return }
     Log.warning("\(task: task): memory.grow to \(wanted) pages refused: the limit is \(memory.pageLimit) pages (\(string: Programs.mebibytes(pages: memory.pageLimit)); half the machine's memory, or NAME: memory=SIZE in etc/capabilities)")
   }

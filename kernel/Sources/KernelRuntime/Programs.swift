@@ -301,6 +301,10 @@ enum Programs {
         text.append(decimal: UInt64(program.memory?.byteCount ?? 0))
         text.append(" ")
         for index in 0..<program.name.count { text.bytes.append(program.name.bytes[index]) }
+        // Everything committed for it: linear memory, code, VM data, stack (after the name, so
+        // readers of the first five fields are unaffected).
+        text.append(" ")
+        text.append(decimal: program.task.map { UserSpace.committedBytes(owner: $0.id) } ?? 0)
         text.append("\n")
       }
     }
@@ -319,7 +323,8 @@ enum Programs {
     }
   }
 
-  /// `meminfo`: lines `KEY VALUE`: total, used (linear memories of programs), free, processes.
+  /// `meminfo`: lines `KEY VALUE`: total, used (linear memories of programs), free, committed
+  /// (all user memory promised to programs), processes.
   static func memoryInfo() -> [UInt8] {
     let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
     let frames = KernelMemory.frames!.statistics
@@ -336,6 +341,9 @@ enum Programs {
     text.append(decimal: used)
     text.append("\nfree ")
     text.append(decimal: frames.freeFrames &* 4096)
+    // Committed user memory of every program and service (promised frames, backed or not).
+    text.append("\ncommitted ")
+    text.append(decimal: UserSpace.lock.withLock { UserSpace.committedPages } &* 4096)
     text.append("\nprocesses ")
     text.append(decimal: count)
     text.append("\n")

@@ -137,14 +137,33 @@ enum UserFaults {
     var address: UInt64 = 0
     if vector == 14 {
       address = read_cr2()
-      if error & 1 == 0,
-         UserSpace.handleFault(address, write: error & 2 != 0, execute: error & 0x10 != 0) {
-        return
+      if error & 1 == 0 {
+        switch UserSpace.handleFault(address, write: error & 2 != 0, execute: error & 0x10 != 0) {
+        case .backed: return
+        case .refused: break
+        case .outOfFrames:
+          // Not the program's fault: it is ended (its wasm code interrupted on the way back to
+          // user mode), never handed a wrong trap kind.
+          endOutOfMemory(Scheduler.currentTask, address: address)
+          return
+        }
       }
     }
     let fault = UserFault(vector: vector, errorCode: error, address: address, rip: frame.pointee.rip)
     if handledOrReported(fault, frame) { return }
     Scheduler.exitCurrent(status: status(for: vector))
+  }
+
+  /// Ends `task` because a committed page it touched found no free frame: logs the reason and
+  /// kills it (once; until it has unwound, further faults on the page come back here).
+  static func endOutOfMemory(_ task: Task, address: UInt64) {
+    guard !task.endedOutOfMemory else {
+      task.killRequested = true
+      return
+    }
+    task.endedOutOfMemory = true
+    task.killRequested = true
+    Log.warning("\(task: task): out of memory: no free frame for its page at \(hex: address); the program is ended")
   }
 
   /// True if the task's handler took the fault; else reports it (the task then ends).

@@ -56,6 +56,8 @@ final class Task {
   var wakeTime: UInt64 = 0
   var exitStatus: Int64 = 0
   var killRequested = false
+  /// Set when a page it touched found no free frame (`UserFaults.endOutOfMemory`).
+  var endedOutOfMemory = false
   /// Bit n: the task ran on CPU n. Counts of preemptions and of times it was dispatched.
   var cpusRun: UInt64 = 0
   var preemptions: UInt64 = 0

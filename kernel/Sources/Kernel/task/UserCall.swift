@@ -129,6 +129,14 @@ final class WasmTrapHandler: TaskFaultHandler {
   static let integerOverflow: UInt32 = 5
   static let interrupted: UInt32 = 12
 
+  /// Woken after every trap delivered in any task (the kernel's service supervisor, while
+  /// some service is restartable): a trap inside a service fails it, so the supervisor looks.
+  nonisolated(unsafe) static var trapWatcher: Task?
+
+  private static func announceTrap() {
+    if let watcher = trapWatcher { Scheduler.wake(watcher) }
+  }
+
   func handleUserFault(_ task: Task, _ fault: UserFault, _ frame: UnsafeMutablePointer<trap_frame>) -> Bool {
     guard activation != 0, let code = CodeRegistry.find(fault.rip) else { return false }
     let kind = code.trapKind(at: fault.rip)
@@ -145,6 +153,7 @@ final class WasmTrapHandler: TaskFaultHandler {
     else { return false }
     deliver(kind, at: code, entryStackPointer: entryStackPointer, frame)
     trapsDelivered &+= 1
+    Self.announceTrap()
     return true
   }
 
@@ -179,6 +188,7 @@ final class WasmTrapHandler: TaskFaultHandler {
           entryStackPointer != 0, entryStackPointer >= frame.pointee.rsp
     else { return false }
     deliver(Self.interrupted, at: code, entryStackPointer: entryStackPointer, frame)
+    Self.announceTrap()
     return true
   }
 
@@ -222,7 +232,8 @@ enum HostCallGates {
   /// Builds the gate page (once, after the heap and the scheduler exist).
   static func initialize() -> Bool {
     guard page == 0 else { return true }
-    guard let base = UserSpace.reserve(byteCount: pageSize),
+    // The kernel's page (owner 0), not the first program's that needed it: it outlives every program.
+    guard let base = UserSpace.reserve(byteCount: pageSize, owner: 0),
           UserSpace.commit(base, byteCount: pageSize, protection: .readWrite)
     else { return false }
     var stubs = [UInt8](repeating: 0xCC, count: Int(pageSize))  // int3 padding

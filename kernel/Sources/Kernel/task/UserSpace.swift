@@ -8,6 +8,13 @@
 /// first (first fit), so the number of program starts per boot has no ceiling. Committed pages are backed
 /// lazily: the first touch faults, and the fault handler maps a zeroed frame. Changing the
 /// protection of backed pages or decommitting them flushes every CPU's TLB.
+///
+/// No overcommit: a commit is a promise of frames, so it is refused when the pages committed
+/// but not yet backed would no longer fit in the free frames minus `keptFreeFrames` (for the
+/// kernel's heap, page tables, stacks and DMA buffers). A refused commit is an error its caller
+/// reports (memory.grow returns -1, a program cannot start), never a fault later in an innocent
+/// program. Committed pages are counted per owner (the task that reserved them, or the task it
+/// allocates for) for `ps` and `mem`.
 enum UserSpace {
   static let start: UInt64 = 0x0000_0000_4000_0000
   static let limit: UInt64 = UInt64(USER_ADDRESS_LIMIT)
@@ -23,6 +30,9 @@ enum UserSpace {
   struct Reservation {
     var base: UInt64
     var size: UInt64
+    /// The task id its committed pages count for (0: the kernel).
+    var owner: UInt32
+    var committedPages: UInt64 = 0
     /// Committed ranges, disjoint, in no particular order.
     var commits: [Commit] = []
     var end: UInt64 { base + size }
@@ -44,14 +54,41 @@ enum UserSpace {
   nonisolated(unsafe) static var reservedBytes: UInt64 = 0
   nonisolated(unsafe) static var backedPages: UInt64 = 0
   nonisolated(unsafe) static var lazyFaults: UInt64 = 0
+  /// Pages committed in all reservations (backed or not) and per owner task id.
+  nonisolated(unsafe) static var committedPages: UInt64 = 0
+  nonisolated(unsafe) static var committedPagesByOwner: [UInt32: UInt64] = [:]
+  /// Commits refused because the machine's frames were all promised.
+  nonisolated(unsafe) static var refusedCommits: UInt64 = 0
+  /// Faults on committed pages that found no free frame (the kernel ate into the kept frames):
+  /// the program touching the page is ended with "out of memory".
+  nonisolated(unsafe) static var outOfFrameFaults: UInt64 = 0
   nonisolated(unsafe) static let lock = SharedSpinlock()
 
   // MARK: Reservations
 
-  /// Reserves `byteCount` bytes (rounded up to pages) of inaccessible address space.
-  static func reserve(byteCount: UInt64) -> UInt64? {
+  /// Frames never promised to user memory: 1/16 of the machine's, at least 8 MiB.
+  static func keptFreeFrames(totalFrames: UInt64) -> UInt64 { max(2048, totalFrames / 16) }
+
+  /// The task the running code allocates for (its `allocationOwner`, else itself), 0 before the
+  /// scheduler runs.
+  static func currentOwner() -> UInt32 {
+    guard Scheduler.isRunning else { return 0 }
+    let task = Scheduler.currentTask
+    return (task.allocationOwner ?? task).id
+  }
+
+  /// Bytes committed for task `owner` (all its reservations: linear memory, code, VM data,
+  /// stack).
+  static func committedBytes(owner: UInt32) -> UInt64 {
+    lock.withLock { (committedPagesByOwner[owner] ?? 0) &* pageSize }
+  }
+
+  /// Reserves `byteCount` bytes (rounded up to pages) of inaccessible address space for
+  /// `owner` (default: the running task's memory owner).
+  static func reserve(byteCount: UInt64, owner: UInt32? = nil) -> UInt64? {
     guard byteCount > 0, byteCount <= limit else { return nil }
     let size = byteCount.roundedUp(to: pageSize)
+    let owner = owner ?? currentOwner()
     return lock.withLock { () -> UInt64? in
       let base: UInt64
       if let index = freeRanges.firstIndex(where: { $0.end - $0.start >= size + gap }) {
@@ -63,7 +100,7 @@ enum UserSpace {
         guard base < limit, limit - base >= size &+ gap else { return nil }
         nextAddress = base + size + gap
       }
-      reservations.insert(Reservation(base: base, size: size), at: insertionIndex(for: base))
+      reservations.insert(Reservation(base: base, size: size, owner: owner), at: insertionIndex(for: base))
       reservedBytes += size
       return base
     }
@@ -72,7 +109,7 @@ enum UserSpace {
   /// Commits [address, address + byteCount) with `protection` (nil decommits: the pages are
   /// unmapped and their frames freed). Pages already backed keep their contents and take the
   /// new protection; the rest are backed on first touch. False if the range is not inside one
-  /// reservation.
+  /// reservation, or if the machine cannot promise frames for the newly committed pages.
   static func commit(_ address: UInt64, byteCount: UInt64, protection: UserProtection?) -> Bool {
     guard byteCount > 0, address % pageSize == 0 else { return false }
     let end = (address &+ byteCount).roundedUp(to: pageSize)
@@ -80,6 +117,17 @@ enum UserSpace {
     let changedMappings = lock.withLock { () -> Bool? in
       guard let index = reservationIndex(containing: address), end <= reservations[index].end else {
         return nil
+      }
+      let covered = committedPages(in: reservations[index], address, end)
+      if protection != nil {
+        let added = (end - address) / pageSize - covered
+        guard added == 0 || framesCanBePromised(added) else {
+          refusedCommits &+= 1
+          return nil
+        }
+        charge(&reservations[index], pages: added)
+      } else {
+        uncharge(&reservations[index], pages: covered)
       }
       setProtection(&reservations[index], address, end, protection)
       return applyToBackedPages(address, end, protection)
@@ -95,8 +143,9 @@ enum UserSpace {
       guard let index = reservationIndex(containing: address), reservations[index].base == address else {
         return nil
       }
-      let reservation = reservations.remove(at: index)
+      var reservation = reservations.remove(at: index)
       reservedBytes -= reservation.size
+      uncharge(&reservation, pages: reservation.committedPages)
       let changed = applyToBackedPages(reservation.base, reservation.end, nil)
       return (reservation.base, reservation.end, changed)
     }
@@ -109,34 +158,49 @@ enum UserSpace {
 
   // MARK: Faults
 
+  /// What a fault on a user page came to.
+  enum FaultOutcome: Equatable {
+    /// The page is backed now (or already was): retry the access.
+    case backed
+    /// Not committed, or the access is not allowed: a genuine fault.
+    case refused
+    /// Committed, but no frame was free to back it (and none promised was left).
+    case outOfFrames
+  }
+
   /// Backs the page at `address` if it is committed with a protection that allows the access.
   /// Called from the page-fault handler (user mode, or the kernel inside a user access).
-  static func handleFault(_ address: UInt64, write: Bool, execute: Bool) -> Bool {
-    guard address >= start, address < limit else { return false }
+  static func handleFault(_ address: UInt64, write: Bool, execute: Bool) -> FaultOutcome {
+    guard address >= start, address < limit else { return .refused }
     let page = address.roundedDown(to: pageSize)
-    return lock.withLock { () -> Bool in
+    return lock.withLock { () -> FaultOutcome in
       guard let index = reservationIndex(containing: address),
             let commit = reservations[index].commits.first(where: { $0.start <= address && address < $0.end })
-      else { return false }
+      else { return .refused }
       switch commit.protection {
-      case .readOnly: if write || execute { return false }
-      case .readWrite: if execute { return false }
-      case .readExecute: if write { return false }
+      case .readOnly: if write || execute { return .refused }
+      case .readWrite: if execute { return .refused }
+      case .readExecute: if write { return .refused }
       }
-      if KernelMemory.translate(page) != nil { return true }  // another CPU backed it first
+      if KernelMemory.translate(page) != nil { return .backed }  // another CPU backed it first
       let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
       defer { KernelMemory.heapLock.releaseRestoringInterrupts(flags) }
-      guard let frame = KernelMemory.frames!.allocate(order: 0) else { return false }
+      guard let frame = KernelMemory.frames!.allocate(order: 0) else {
+        outOfFrameFaults &+= 1
+        return .outOfFrames
+      }
       KernelMemory.directMap.zeroPage(frame)
       do throws(PageTableError) {
         try KernelMemory.kernelSpace!.map(page, to: frame, flags: commit.protection.pageFlags, frames: &KernelMemory.frames!)
       } catch {
+        // No frame for a page table: as out of memory as no frame for the page.
         KernelMemory.frames!.free(frame)
-        return false
+        outOfFrameFaults &+= 1
+        return .outOfFrames
       }
       backedPages &+= 1
       lazyFaults &+= 1
-      return true
+      return .backed
     }
   }
 
@@ -149,6 +213,40 @@ enum UserSpace {
   }
 
   // MARK: Internals (lock held)
+
+  /// Pages of [start, end) that `reservation` has committed (its commits are disjoint).
+  private static func committedPages(in reservation: Reservation, _ start: UInt64, _ end: UInt64) -> UInt64 {
+    var pages: UInt64 = 0
+    for commit in reservation.commits where commit.end > start && commit.start < end {
+      pages += (min(commit.end, end) - max(commit.start, start)) / pageSize
+    }
+    return pages
+  }
+
+  /// Whether `pages` more can be promised: every committed page not yet backed must still find
+  /// a free frame, with `keptFreeFrames` left for the kernel.
+  private static func framesCanBePromised(_ pages: UInt64) -> Bool {
+    let flags = KernelMemory.heapLock.acquireDisablingInterrupts()
+    let statistics = KernelMemory.frames!.statistics
+    KernelMemory.heapLock.releaseRestoringInterrupts(flags)
+    let promised = committedPages &- backedPages
+    return promised &+ pages &+ keptFreeFrames(totalFrames: statistics.totalFrames) <= statistics.freeFrames
+  }
+
+  private static func charge(_ reservation: inout Reservation, pages: UInt64) {
+    guard pages > 0 else { return }
+    reservation.committedPages += pages
+    committedPages &+= pages
+    committedPagesByOwner[reservation.owner, default: 0] &+= pages
+  }
+
+  private static func uncharge(_ reservation: inout Reservation, pages: UInt64) {
+    guard pages > 0 else { return }
+    reservation.committedPages -= pages
+    committedPages &-= pages
+    let left = (committedPagesByOwner[reservation.owner] ?? pages) &- pages
+    if left == 0 { committedPagesByOwner.removeValue(forKey: reservation.owner) } else { committedPagesByOwner[reservation.owner] = left }
+  }
 
   /// Where a reservation at `base` goes to keep `reservations` in address order.
   private static func insertionIndex(for base: UInt64) -> Int {

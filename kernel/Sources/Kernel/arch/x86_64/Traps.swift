@@ -103,7 +103,15 @@ private func handleKernelPageFault(_ frame: UnsafeMutablePointer<trap_frame>) {
   let access: StaticString = error & 0x10 != 0 ? "execute" : (error & 2 != 0 ? "write" : "read")
   let cause: StaticString = error & 1 != 0 ? "protection violation" : "page not present"
   if address < UserSpace.limit, frame.pointee.rflags & (1 << 18) != 0 {
-    if error & 1 == 0, UserSpace.handleFault(address, write: error & 2 != 0, execute: false) { return }
+    if error & 1 == 0 {
+      switch UserSpace.handleFault(address, write: error & 2 != 0, execute: false) {
+      case .backed: return
+      case .refused: break
+      // Inside user_copy the copy fails (the host call reports an error); the program that
+      // needed the page is ended once it returns to user mode.
+      case .outOfFrames: UserFaults.endOutOfMemory(Scheduler.currentTask, address: address)
+      }
+    }
     let rip = frame.pointee.rip
     if rip >= user_copy_fault_start_address(), rip < user_copy_fault_end_address() {
       frame.pointee.rip = user_copy_fixup_address()
