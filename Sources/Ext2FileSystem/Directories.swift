@@ -112,13 +112,16 @@ extension Ext2FileSystem {
         return bytes
     }
 
+    /// A record's bytes, padded to its needed length (`length` is what the record length field says).
     func entryBytes(_ name: [UInt8], inode: UInt32, kind: FileKind, length: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 8)
         bytes.setU32(0, inode)
         bytes.setU16(4, UInt16(length))
         bytes.setU8(6, UInt8(name.count))
         if superblock.incompatibleFeatures & Features.incompatibleFileType != 0 { bytes.setU8(7, kind.directoryEntryType) }
-        return bytes + name
+        bytes += name
+        bytes += [UInt8](repeating: 0, count: DirectoryRecord.neededLength(nameLength: name.count) - bytes.count)
+        return bytes
     }
 
     /// Adds `name → target` to `directory`: into the first record with room, else a new block.

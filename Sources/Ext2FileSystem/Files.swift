@@ -127,7 +127,9 @@ extension Ext2FileSystem {
         if !inode.isFastSymbolicLink { try freeBlocks(of: &inode, keepingFirst: 0) }
         inode.linksCount = 0
         inode.size = 0
-        inode.deletionTime = now
+        // A dtime of 0 means "in use", and one up to the inode count reads as an orphan-list link
+        // (e2fsck): a clock that is not set must not produce either.
+        inode.deletionTime = max(now, superblock.inodesCount + 1)
         inode.changeTime = now
         try writeInode(number, inode)
         try freeInode(number, directory: directory)

@@ -17,22 +17,24 @@ enum E2fsprogs {
         return ["mke2fs", "e2fsck", "debugfs"].allSatisfy { path($0) != nil }
     }()
 
+    /// Runs a tool: its status and standard output (standard error too unless `quiet`; debugfs
+    /// prints its banner there).
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], quiet: Bool = false) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = pipe
+        process.standardError = quiet ? FileHandle.nullDevice : pipe
         do { try process.run() } catch { return (-1, "cannot run \(executable): \(error)") }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    static func tool(_ name: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        run(path(name)!, arguments)
+    static func tool(_ name: String, _ arguments: [String], quiet: Bool = false) -> (status: Int32, output: String) {
+        run(path(name)!, arguments, quiet: quiet)
     }
 }
 
@@ -69,7 +71,7 @@ final class Image {
 
     /// `debugfs -R REQUEST`'s output (read-only unless `writable`).
     func debugfs(_ request: String, writable: Bool = false) -> String {
-        E2fsprogs.tool("debugfs", (writable ? ["-w"] : []) + ["-R", request, path]).output
+        E2fsprogs.tool("debugfs", (writable ? ["-w"] : []) + ["-R", request, path], quiet: true).output
     }
 
     /// A file's bytes as debugfs reads them (`dump` to a scratch file).
