@@ -88,7 +88,7 @@ extension Ext2FileSystem {
         for index in 0..<inode.size / UInt64(blockSize) {
             let (physical, block) = try directoryBlock(inode, number: directory, index)
             for record in try records(block, directory: directory, physical: physical) where record.inode != 0 {
-                let kind: FileKind
+                let kind: InodeKind
                 switch record.type {
                 case 1: kind = .regular
                 case 2: kind = .directory
@@ -113,7 +113,7 @@ extension Ext2FileSystem {
     }
 
     /// A record's bytes, padded to its needed length (`length` is what the record length field says).
-    func entryBytes(_ name: [UInt8], inode: UInt32, kind: FileKind, length: Int) -> [UInt8] {
+    func entryBytes(_ name: [UInt8], inode: UInt32, kind: InodeKind, length: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 8)
         bytes.setU32(0, inode)
         bytes.setU16(4, UInt16(length))
@@ -125,7 +125,7 @@ extension Ext2FileSystem {
     }
 
     /// Adds `name → target` to `directory`: into the first record with room, else a new block.
-    mutating func addEntry(_ name: [UInt8], target: UInt32, kind: FileKind, to directory: UInt32) throws(Ext2Error) {
+    mutating func addEntry(_ name: [UInt8], target: UInt32, kind: InodeKind, to directory: UInt32) throws(Ext2Error) {
         var inode = try readDirectory(directory)
         let needed = DirectoryRecord.neededLength(nameLength: name.count)
         try beginChange()

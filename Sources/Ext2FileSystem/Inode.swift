@@ -1,5 +1,5 @@
 /// What an inode is, from the top four bits of its mode.
-public enum FileKind: Equatable {
+public enum InodeKind: Equatable {
     case regular, directory, symbolicLink, other
 
     init(mode: UInt16) {
@@ -35,7 +35,7 @@ struct Inode {
     var raw: [UInt8]
 
     var mode: UInt16 { get { raw.u16(0) } set { raw.setU16(0, newValue) } }
-    var kind: FileKind { FileKind(mode: mode) }
+    var kind: InodeKind { InodeKind(mode: mode) }
     var size: UInt64 {
         get { UInt64(raw.u32(4)) | (kind == .regular ? UInt64(raw.u32(108)) << 32 : 0) }
         set {
@@ -74,7 +74,7 @@ struct Inode {
 /// What `attributes(of:)` reports.
 public struct FileAttributes: Equatable {
     public var inode: UInt32
-    public var kind: FileKind
+    public var kind: InodeKind
     /// The permission bits (low 12 bits of the mode).
     public var permissions: UInt16
     public var size: UInt64
@@ -90,5 +90,5 @@ public struct FileAttributes: Equatable {
 public struct DirectoryEntry: Equatable {
     public var name: String
     public var inode: UInt32
-    public var kind: FileKind
+    public var kind: InodeKind
 }
