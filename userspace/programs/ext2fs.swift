@@ -122,12 +122,13 @@ func run(_ arguments: [String], _ index: Int, _ fs: inout Ext2FileSystem<DriverB
     fs.now = UInt32(truncatingIfNeeded: realtimeNanoseconds() / 1_000_000_000)
     switch arguments[index] {
     case "ls":
-        let path = index + 1 < arguments.count && arguments[index + 1].hasPrefix("/") ? arguments[index + 1] : "/"
-        for entry in try fs.entries(of: fs.resolve(path)) where entry.name != "." && entry.name != ".." {
+        // The operand is optional: the next word is one only if it is a path.
+        let hasPath = index + 1 < arguments.count && arguments[index + 1].hasPrefix("/")
+        for entry in try fs.entries(of: fs.resolve(hasPath ? arguments[index + 1] : "/")) where entry.name != "." && entry.name != ".." {
             let size = try fs.attributes(of: entry.inode).size
             print(entry.name + (entry.kind == .directory ? "/" : "") + "  " + String(size))
         }
-        return index + (path == "/" && (index + 1 >= arguments.count || arguments[index + 1] != "/") ? 1 : 2)
+        return index + (hasPath ? 2 : 1)
     case "cat":
         let file = try fs.resolve(operand(1))
         let size = try fs.attributes(of: file).size
