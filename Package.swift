@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "WasmCompiler", targets: ["WasmCompiler"]),
         .library(name: "WasmRuntime", targets: ["WasmRuntime"]),
         .library(name: "WASIPreview1", targets: ["WASIPreview1"]),
+        .library(name: "Ext2FileSystem", targets: ["Ext2FileSystem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,9 @@ let package = Package(
         // Spec-script execution shared by `apus wast` and the kernel (`run=spec`): the command
         // model, the runtime executor, the front-end checks, results and the spec bundle format.
         .target(name: "WasmSpecRunner", dependencies: ["WasmFrontEnd", "WasmRuntime"]),
+        // ext2 on a block device (no dependencies): the host tests and the file-system
+        // program in userspace/ compile the same sources (docs/STORAGE.md).
+        .target(name: "Ext2FileSystem"),
 
         // Hosted (Linux) platform -------------------------------------------------------
         // C glue for what Swift cannot express: CPUID, signal context access, thread-locals.
@@ -61,5 +65,6 @@ let package = Package(
         ),
         .testTarget(name: "WASIPreview1Tests", dependencies: ["WASIPreview1", "HostedPlatform"]),
         .testTarget(name: "ApusCLITests", dependencies: ["ApusCLI"]),
+        .testTarget(name: "Ext2FileSystemTests", dependencies: ["Ext2FileSystem"]),
     ]
 )

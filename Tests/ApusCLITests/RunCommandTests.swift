@@ -44,8 +44,12 @@ import Testing
         #expect(command.runQemuArguments(initrd: "x") == ["--smp", "1", "--memory", "128M", "--initrd", "x",
                                                            "--disk", file.path, "--", "quiet"])
         let missing = ApusCommand.message(for: ValidationErrorProbe.error(["run", "--disk", "/no/such/disk.img"]))
-        #expect(missing.contains("--disk /no/such/disk.img: no such file"))
+        #expect(missing.contains("--disk /no/such/disk.img: no such file, and no directory /no/such"))
         #expect(throws: (any Error).self) { try ApusCommand.parseAsRoot(["run", "--disk", "/tmp"]) }
+        // A missing image in an existing directory is made at boot: ext2, 4 KiB blocks, 256 MiB.
+        let new = FileManager.default.temporaryDirectory.appendingPathComponent("apus-new-\(UUID().uuidString).img").path
+        #expect(try parse(["--disk", new]).disk == new)
+        #expect(RunCommand.formatCommand(new) == ["-q", "-t", "ext2", "-b", "4096", "-L", "apus", new, "256M"])
     }
 
     @Test func optionsAndKernelCommandLine() throws {

@@ -47,7 +47,7 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Add the host directory HOST to the file system at GUEST (default /).", valueName: "host[::guest]"))
     public var dir: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Attach FILE (a raw disk image) as the virtio-blk device (docs/DEVICES.md).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Attach FILE (a raw disk image) as the virtio-blk device (docs/DEVICES.md); a missing FILE is created: 256 MiB of ext2 (mke2fs), docs/STORAGE.md.", valueName: "file"))
     public var disk: String?
 
     @Argument(parsing: .postTerminator, help: ArgumentHelp("The kernel command line (after '--').", valueName: "kernel-argument"))
@@ -79,9 +79,14 @@ public struct RunCommand: ParsableCommand {
         }
         if let disk {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: disk, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw ValidationError("--disk " + disk + ": no such file (make an image first, e.g. 'truncate -s 64M "
-                    + disk + "')")
+            if FileManager.default.fileExists(atPath: disk, isDirectory: &isDirectory) {
+                guard !isDirectory.boolValue else { throw ValidationError("--disk " + disk + ": a directory, not a disk image") }
+            } else {
+                // Created at boot (formatted as ext2), so only its directory must exist.
+                let folder = URL(fileURLWithPath: disk).deletingLastPathComponent().path
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    throw ValidationError("--disk " + disk + ": no such file, and no directory " + folder + " to create it in")
+                }
             }
         }
         for argument in kernelArguments where argument.contains("\"") || argument.contains("\n") {
@@ -145,8 +150,32 @@ public struct RunCommand: ParsableCommand {
         throw ExitCode.failure
     }
 
+    /// The size of a disk image `--disk` creates.
+    static let newDiskSize = "256M"
+
+    /// The `mke2fs` invocation that formats a new disk image: ext2 with 4 KiB blocks (the
+    /// file-system program's format, docs/STORAGE.md).
+    static func formatCommand(_ path: String) -> [String] {
+        ["-q", "-t", "ext2", "-b", "4096", "-L", "apus", path, newDiskSize]
+    }
+
+    /// Creates and formats the `--disk` image if it does not exist yet.
+    func createDiskIfMissing() throws(KernelCommandError) {
+        guard let disk, !FileManager.default.fileExists(atPath: disk) else { return }
+        guard let mke2fs = ["/usr/sbin/mke2fs", "/sbin/mke2fs"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw KernelCommandError("--disk " + disk + ": no such file, and no mke2fs to make one (Debian package e2fsprogs)")
+        }
+        StandardError.write("apus: creating " + disk + " (" + Self.newDiskSize + ", ext2)\n")
+        let status = try KernelWorkspace.run(mke2fs, Self.formatCommand(disk), environment: ProcessInfo.processInfo.environment)
+        guard status == 0 else {
+            try? FileManager.default.removeItem(atPath: disk)
+            throw KernelCommandError("mke2fs failed on " + disk + " (status " + String(status) + ")")
+        }
+    }
+
     /// Builds everything and runs QEMU; returns its exit status.
     private func boot() throws(KernelCommandError) -> Int32 {
+        try createDiskIfMissing()
         let workspace = try KernelWorkspace.locate()
         try KernelWorkspace.ensureQEMU()
         try workspace.prepareKernel(build: !noBuild)
