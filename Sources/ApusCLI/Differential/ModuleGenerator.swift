@@ -17,9 +17,9 @@ public struct GeneratedModule {
 
 /// Generates random valid WebAssembly modules, type-directed so that every module validates.
 ///
-/// Termination is by construction: loops are counted by a dedicated local that only the loop
-/// decrements and branches may not target loop labels; calls spend a global fuel counter that
-/// each exported entry refills, so call depth (direct and indirect, recursion included) is bounded.
+/// Termination is by construction: loops are counted by a dedicated local that only branches to
+/// the loop decrement (its own back edge, or a `continue` from a loop nested in it); calls spend
+/// a global fuel counter that each exported entry refills, so call depth (direct and indirect, recursion included) is bounded.
 /// NaN payloads are nondeterministic in the spec, so every float whose bits become observable
 /// (reinterpret, store, copysign sign source) is canonicalised first; v128 lanes are canonicalised
 /// where float lane arithmetic produces them (ModuleGenerator+SIMD.swift).
@@ -301,6 +301,8 @@ public struct ModuleGenerator {
     struct Label {
         var isLoop: Bool
         var types: [DiffType]
+        /// A loop's counter local (every branch to the loop spends one of its iterations).
+        var counter: Int? = nil
     }
 
     struct FunctionState {
@@ -644,19 +646,37 @@ public struct ModuleGenerator {
         dropExtras(results)
     }
 
-    /// A counted loop: `counter = k; loop { body; br_if 0 (--counter != 0) } value`.
+    /// A counted loop: `counter = k; loop { body; br_if 0 (--counter > 0) } value`. The body
+    /// may also continue an enclosing loop (`continueEnclosingLoop`), which spends that loop's
+    /// counter the same way, so every loop still ends.
     private mutating func loop(_ type: DiffType?, depth: Int) {
         let counter = newLocal(.i32)
         state.reserved.insert(counter)
         emit(0x41); state.code.signed(Int64(1 + rng.below(4))); emit(0x21); state.code.unsigned(counter)
         emit(0x03); blockType(type.map { [$0] } ?? [])
-        state.labels.append(Label(isLoop: true, types: []))
+        state.labels.append(Label(isLoop: true, types: [], counter: counter))
         for _ in 0..<(1 + rng.below(3)) { statement(depth: depth) }
-        emit(0x20); state.code.unsigned(counter); emit(0x41); state.code.signed(1); emit(0x6B)
-        emit(0x22); state.code.unsigned(counter); emit(0x0D); state.code.unsigned(0)
+        branchToLoop(at: state.labels.count - 1)
         if let type { expression(type, depth: depth) }
         state.labels.removeLast()
         emit(0x0B)
+    }
+
+    /// `br_if L (--counter_L > 0)` for the loop label at `label`.
+    private mutating func branchToLoop(at label: Int) {
+        guard let counter = state.labels[label].counter else { preconditionFailure("not a loop label") }
+        emit(0x20); state.code.unsigned(counter); emit(0x41); state.code.signed(1); emit(0x6B)
+        emit(0x22); state.code.unsigned(counter); emit(0x41); state.code.signed(0); emit(0x4A)
+        emit(0x0D); state.code.unsigned(depthOf(label: label))
+    }
+
+    /// From inside an inner loop, the next iteration of an enclosing one: the outer loop's back
+    /// edge then sits inside the inner loop's body, before the inner loop's end.
+    private mutating func continueEnclosingLoop() -> Bool {
+        let loops = state.labels.indices.filter { state.labels[$0].isLoop }
+        guard loops.count >= 2 else { return false }
+        branchToLoop(at: rng.pick(loops.dropLast()))
+        return true
     }
 
     private mutating func call(_ type: DiffType?, depth: Int) {
@@ -781,6 +801,7 @@ public struct ModuleGenerator {
             state.labels.removeLast()
             emit(0x0B)
         default:
+            if rng.chance(1, 3) && continueEnclosingLoop() { return }
             let target = rng.pick(state.labels.indices.filter { !state.labels[$0].isLoop })
             let label = state.labels[target]
             values(label.types, depth: next)

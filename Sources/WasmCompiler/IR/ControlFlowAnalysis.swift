@@ -17,7 +17,8 @@ public struct ControlFlowAnalysis {
     public private(set) var layoutPosition: [Int]
     /// Per block: the layout position of the last block of the loop it heads, or -1 when it is
     /// not a loop header (a loop is the layout range header…end; wasm's structure makes every
-    /// loop contiguous in layout order).
+    /// loop contiguous in layout order). Ranges nest: a loop's range covers every loop whose
+    /// header lies in it, even when its own last back edge comes earlier.
     public private(set) var loopEnd: [Int]
 
     public init(_ function: IRFunction) {
@@ -80,6 +81,26 @@ public struct ControlFlowAnalysis {
             for edge in function.blocks[index].terminator.edges where layoutPosition[edge.target.id] <= position {
                 loopEnd[edge.target.id] = max(loopEnd[edge.target.id], position)
             }
+        }
+        // A loop's last back edge can come before the end of a loop nested in it (an outer
+        // loop's `br` from inside the inner loop's body): the outer loop still contains the
+        // whole inner loop, so extend it to cover every loop that starts inside it. Innermost
+        // (latest) headers first, so a nested loop's range is final when its parent jumps it.
+        var headerAt = Array(repeating: -1, count: function.liveBlocks.count)
+        for index in 0..<count where loopEnd[index] >= 0 { headerAt[layoutPosition[index]] = index }
+        for header in headerAt.reversed() where header >= 0 {
+            var end = loopEnd[header]
+            var position = layoutPosition[header] + 1
+            while position <= end {
+                let nested = headerAt[position]
+                if nested >= 0 {
+                    end = max(end, loopEnd[nested])
+                    position = loopEnd[nested] + 1
+                } else {
+                    position += 1
+                }
+            }
+            loopEnd[header] = end
         }
     }
 
