@@ -34,7 +34,7 @@ public struct InvokeCommand: ParsableCommand {
     public var explicitBoundsChecks = false
 
     @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
-    public var tier: CompilerTier = .baseline
+    public var tier: CompilerTier = .tiered
 
     @Option(help: ArgumentHelp("With --tier tiered: calls plus loop iterations before a function is recompiled by the optimising tier (0: at once).", valueName: "count"))
     public var tierUpThreshold: Int = Engine.Configuration().tierUpThreshold

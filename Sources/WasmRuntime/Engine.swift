@@ -15,10 +15,9 @@ public final class Engine {
         /// Keep vector code to the legacy SSE encodings (no AVX, AVX2 or FMA), to measure what
         /// the VEX forms gain.
         public var disableAVX = false
-        /// Which compiler tier produces the code.
-        /// Baseline by default until the optimising tier's known miscompile is fixed: the
-        /// userspace program sha256sum prints a wrong digest on it (and so when tiered).
-        public var tier: CompilerTier = .baseline
+        /// Which compiler tier produces the code. Tiered by default: baseline code starts at
+        /// once, hot functions and loops move to the optimising tier.
+        public var tier: CompilerTier = .tiered
         /// Tiered code: function entries plus loop iterations of a baseline function before it
         /// is optimised (0: at its first entry or loop header).
         public var tierUpThreshold = 10_000

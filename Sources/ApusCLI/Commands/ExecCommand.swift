@@ -40,7 +40,7 @@ public struct ExecCommand: ParsableCommand {
     public var explicitBoundsChecks = false
 
     @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
-    public var tier: CompilerTier = .baseline
+    public var tier: CompilerTier = .tiered
 
     @Argument(parsing: .postTerminator, help: "Arguments for the program (after --).")
     public var arguments: [String] = []

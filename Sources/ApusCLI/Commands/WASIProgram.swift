@@ -192,7 +192,7 @@ public struct WASIProgram {
     }
 
     /// A JIT engine on the hosted platform.
-    public static func makeEngine(explicitBoundsChecks: Bool = false, tier: CompilerTier = .baseline) -> Engine {
+    public static func makeEngine(explicitBoundsChecks: Bool = false, tier: CompilerTier = .tiered) -> Engine {
         var configuration = Engine.Configuration()
         configuration.boundsChecks = explicitBoundsChecks ? .explicit : .guardRegion
         configuration.tier = tier

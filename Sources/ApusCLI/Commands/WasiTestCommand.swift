@@ -29,7 +29,7 @@ public struct WasiTestCommand: ParsableCommand {
     public var explicitBoundsChecks = false
 
     @Option(help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
-    public var tier: CompilerTier = .baseline
+    public var tier: CompilerTier = .tiered
 
     @Flag(help: "Print a line for passing tests too.")
     public var verbose = false

@@ -39,7 +39,7 @@ public struct WastCommand: ParsableCommand {
     public var noAvx = false
 
     @Option(name: .long, help: ArgumentHelp("Compiler tier: baseline, optimizing or tiered.", valueName: "tier"))
-    public var tier: CompilerTier = .baseline
+    public var tier: CompilerTier = .tiered
 
     @Option(name: .long, help: ArgumentHelp("With --tier tiered: entries and loop iterations before a function is optimised (0: at once).", valueName: "n"))
     public var tierUpThreshold: Int = Engine.Configuration().tierUpThreshold

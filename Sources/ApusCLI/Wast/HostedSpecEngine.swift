@@ -5,7 +5,7 @@ import WasmRuntime
 extension RuntimeSpecExecutor {
     /// An engine for spec scripts on this host.
     public static func makeEngine(boundsChecks: BoundsCheckStrategy, forceBaselineISA: Bool,
-                                  tier: CompilerTier = .baseline, disableAVX: Bool = false,
+                                  tier: CompilerTier = .tiered, disableAVX: Bool = false,
                                   tierUpThreshold: Int = Engine.Configuration().tierUpThreshold) -> Engine {
         var configuration = Engine.Configuration()
         configuration.boundsChecks = boundsChecks

@@ -23,12 +23,13 @@ enum KernelWasm {
     var pageLimit: UInt64
   }
   /// The compiler tier for programs and services: a boot setting (kernel command line
-  /// `tier=optimizing|tiered`, else baseline — tiered becomes the default once the optimising
-  /// tier's known miscompile (sha256sum) is fixed; `tierup=0`: every function and loop is
-  /// optimised at its first entry), written once by `BootPrograms.run` before any program starts.
-  nonisolated(unsafe) private(set) static var tier: CompilerTier = .baseline
+  /// `tier=baseline|optimizing|tiered`, tiered by default; `tierup=0`: every function and loop
+  /// is optimised at its first entry), written once by `BootPrograms.run` before any program
+  /// starts.
+  nonisolated(unsafe) private(set) static var tier: CompilerTier = .tiered
   nonisolated(unsafe) private(set) static var tierUpThreshold = Engine.Configuration().tierUpThreshold
 
+  static func useBaselineTier() { tier = .baseline }
   static func useOptimizingTier() { tier = .optimizing }
   static func useTieredTier() { tier = .tiered }
   static func tierUpAtOnce() { tierUpThreshold = 0 }

@@ -5,6 +5,7 @@
 enum BootPrograms {
   static func run(_ boot: BootInfo) {
     #if KERNEL_EMBED_SHARED
+    if boot.hasOption("tier=baseline") { KernelWasm.useBaselineTier() }
     if boot.hasOption("tier=optimizing") { KernelWasm.useOptimizingTier() }
     if boot.hasOption("tier=tiered") { KernelWasm.useTieredTier() }
     if boot.hasOption("tierup=0") { KernelWasm.tierUpAtOnce() }
