@@ -113,3 +113,27 @@ struct DMASegment {
     var length: UInt32
     var deviceWrites: Bool
 }
+
+// MARK: Little-endian fields (device registers, the block protocol)
+
+/// The `count`-byte little-endian number at `at` (bytes past the end read as zero).
+func little(_ bytes: [UInt8], _ at: Int, _ count: Int) -> UInt64 {
+    var value: UInt64 = 0
+    for index in 0..<count where at + index < bytes.count { value |= UInt64(bytes[at + index]) << UInt64(8 * index) }
+    return value
+}
+
+/// Appends the low `count` bytes of `value`, little-endian.
+func appendLittle(_ bytes: inout [UInt8], _ value: UInt64, _ count: Int) {
+    for index in 0..<count { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * index))) }
+}
+
+/// A block-protocol request as clients send it to the block driver (docs/DEVICES.md, "Block
+/// protocol"): operation, 7 reserved bytes, sector (u64), sector count (u32), 4 reserved, data.
+func blockRequest(_ operation: UInt8, sector: UInt64 = 0, count: UInt32 = 0, data: [UInt8] = []) -> [UInt8] {
+    var bytes: [UInt8] = [operation, 0, 0, 0, 0, 0, 0, 0]
+    appendLittle(&bytes, sector, 8)
+    appendLittle(&bytes, UInt64(count), 4)
+    bytes += [0, 0, 0, 0]
+    return bytes + data
+}

@@ -13,20 +13,6 @@ func usage() -> Never {
     exit(2)
 }
 
-func little(_ bytes: [UInt8], _ at: Int, _ count: Int) -> UInt64 {
-    var value: UInt64 = 0
-    for index in 0..<count where at + index < bytes.count { value |= UInt64(bytes[at + index]) << UInt64(8 * index) }
-    return value
-}
-
-func request(_ operation: UInt8, sector: UInt64 = 0, count: UInt32 = 0, data: [UInt8] = []) -> [UInt8] {
-    var bytes: [UInt8] = [operation, 0, 0, 0, 0, 0, 0, 0]
-    for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: sector >> UInt64(8 * index))) }
-    for index in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: count >> UInt32(8 * index))) }
-    bytes += [0, 0, 0, 0]
-    return bytes + data
-}
-
 /// A sector's bytes as text: printable ASCII up to the first NUL, other bytes as '.'.
 func shown(_ bytes: ArraySlice<UInt8>) -> String {
     var text: [UInt8] = []
@@ -103,7 +89,7 @@ func shown(_ bytes: ArraySlice<UInt8>) -> String {
         while index < arguments.count {
             let command = arguments[index]
             if command == "info" {
-                let reply = ask(request(1))
+                let reply = ask(blockRequest(1))
                 let sectors = little(reply, 8, 8)
                 let flags = little(reply, 20, 4)
                 var line = "blk: " + String(sectors) + " sectors of " + String(little(reply, 16, 4)) + " bytes ("
@@ -116,7 +102,7 @@ func shown(_ bytes: ArraySlice<UInt8>) -> String {
                     count = number
                     index += 1
                 }
-                let reply = ask(request(2, sector: sector, count: UInt32(truncatingIfNeeded: count)))
+                let reply = ask(blockRequest(2, sector: sector, count: UInt32(truncatingIfNeeded: count)))
                 for part in 0..<Int(count) {
                     let start = 8 + part * 512
                     var sum: UInt32 = 0
@@ -132,14 +118,14 @@ func shown(_ bytes: ArraySlice<UInt8>) -> String {
                     exit(2)
                 }
                 data += [UInt8](repeating: 0, count: 512 - data.count)
-                _ = ask(request(3, sector: sector, count: 1, data: data))
-                _ = ask(request(4))
+                _ = ask(blockRequest(3, sector: sector, count: 1, data: data))
+                _ = ask(blockRequest(4))
                 print("blk: wrote sector " + String(sector))
             } else if command == "flush" {
-                _ = ask(request(4))
+                _ = ask(blockRequest(4))
                 print("blk: flushed")
             } else if command == "crash" {
-                if let error = mine.send(request(255)) {
+                if let error = mine.send(blockRequest(255)) {
                     printError("blk: send: " + error.message)
                     exit(1)
                 }
@@ -152,7 +138,7 @@ func shown(_ bytes: ArraySlice<UInt8>) -> String {
                 }
             } else if command == "check" {
                 // Done by the driver at its start (--check-refusals); a request shows it still serves.
-                _ = ask(request(1))
+                _ = ask(blockRequest(1))
                 print("blk: the driver still serves after the refusals")
             } else {
                 usage()

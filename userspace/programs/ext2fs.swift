@@ -15,12 +15,6 @@ func usage() -> Never {
     exit(2)
 }
 
-func little(_ bytes: [UInt8], _ at: Int, _ count: Int) -> UInt64 {
-    var value: UInt64 = 0
-    for index in 0..<count where at + index < bytes.count { value |= UInt64(bytes[at + index]) << UInt64(8 * index) }
-    return value
-}
-
 /// The disk behind the virtio-blk driver: the block protocol of docs/DEVICES.md over a channel.
 struct DriverBlockDevice: BlockDevice {
     static let sectorSize = 512
@@ -37,11 +31,7 @@ struct DriverBlockDevice: BlockDevice {
 
     /// One request and its reply's bytes after the 8-byte header; a driver errno is thrown.
     func ask(_ operation: UInt8, sector: UInt64, count: Int, data: [UInt8] = []) throws(BlockDeviceError) -> [UInt8] {
-        var message: [UInt8] = [operation, 0, 0, 0, 0, 0, 0, 0]
-        for index in 0..<8 { message.append(UInt8(truncatingIfNeeded: sector >> UInt64(8 * index))) }
-        for index in 0..<4 { message.append(UInt8(truncatingIfNeeded: count >> (8 * index))) }
-        message += [0, 0, 0, 0]
-        message += data
+        let message = blockRequest(operation, sector: sector, count: UInt32(truncatingIfNeeded: count), data: data)
         if channel.send(message) != nil { throw BlockDeviceError(errno: 29) }
         guard case .success(let reply) = channel.receive(capacity: 8 + DriverBlockDevice.maximumSectors * DriverBlockDevice.sectorSize),
               reply.bytes.count >= 8

@@ -41,16 +41,6 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-func little(_ bytes: [UInt8], _ at: Int, _ count: Int) -> UInt64 {
-    var value: UInt64 = 0
-    for index in 0..<count where at + index < bytes.count { value |= UInt64(bytes[at + index]) << UInt64(8 * index) }
-    return value
-}
-
-func appendLittle(_ bytes: inout [UInt8], _ value: UInt64, _ count: Int) {
-    for index in 0..<count { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * index))) }
-}
-
 /// The device after feature negotiation, with one request queue.
 struct BlockDevice {
     let device: Device
